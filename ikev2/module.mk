@@ -1,0 +1,9 @@
+# ikev2/: secgw-iked — the IKEv2 engine, manual keying, the control socket and
+# the datapath backends (dp.h). Every ikev2/*.c but main.c goes into libiked.a,
+# so a new file needs no line here.
+IKED_SRCS := $(filter-out ikev2/main.c,$(wildcard ikev2/*.c))
+IKED_PKGS := jansson libsodium
+DEB_BUILD += libjansson-dev libsodium-dev
+ifneq ($(IKED_SRCS),)
+$(eval $(call archive,iked,$(IKED_SRCS),$(IKED_PKGS)))
+endif
