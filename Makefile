@@ -51,6 +51,7 @@ pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 PROGRAMS    :=
 ARCHIVES    :=
 ALL_PKGS    :=
+ALL_LIBS    :=
 EXTRA_BUILD :=
 DEB_BUILD   := gcc make pkg-config
 DEB_CHECK   :=
@@ -94,14 +95,15 @@ include lib/module.mk
 include $(sort $(filter-out lib/module.mk,$(wildcard */module.mk */*/module.mk)))
 
 # C unit tests: every tests/unit/test_*.c is one TAP program, linked against
-# every archive (the linker takes only what it uses) and every package.
+# every archive (the linker takes only what it uses) and every package, plus
+# ALL_LIBS: libraries without a pkg-config file (-lNAME), added by fragments.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
 $(call obj,$(UNIT_SRCS)): PKGS = $(sort $(ALL_PKGS))
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ARCHIVES) -Wl,--end-group \
-		$(call pc_libs,$(sort $(ALL_PKGS))) -lpthread
+		$(call pc_libs,$(sort $(ALL_PKGS))) $(sort $(ALL_LIBS)) -lpthread
 
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
 

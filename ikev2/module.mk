@@ -7,3 +7,9 @@ DEB_BUILD += libjansson-dev libsodium-dev
 ifneq ($(IKED_SRCS),)
 $(eval $(call archive,iked,$(IKED_SRCS),$(IKED_PKGS)))
 endif
+# The IKEv2 engine: SHA-1 for NAT detection hashes comes from Mbed TLS (no
+# pkg-config file in Debian 12, hence a plain -l); clang builds the fuzzers.
+IKED_LIBS := -lmbedcrypto
+ALL_LIBS += $(IKED_LIBS)
+DEB_BUILD += libmbedtls-dev
+DEB_CHECK += clang tcpdump nftables
