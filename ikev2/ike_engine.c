@@ -871,10 +871,16 @@ static void input(struct ike_engine *e, const struct ike_endpoint *from,
 				drop(e, pld_err_str(err), from);
 				return;
 			}
+			if (pld_validate_all(&m) != PLD_OK) {
+				answer_plain(e, from, to, &m.hdr, N_INVALID_SYNTAX, NULL, 0);
+				return;
+			}
 			ike_init_respond(e, from, to, &m);
 			return;
 		}
 		sa = sa_by_spi(e, m.hdr.spi_i);
+		if (!err)
+			err = pld_validate_all(&m);
 		if (!sa || !sa->initiator || sa->state != IKE_ST_INIT_SENT || err) {
 			drop(e, err ? pld_err_str(err) : "IKE_SA_INIT response for no SA of ours", from);
 			return;
@@ -917,6 +923,8 @@ static void input(struct ike_engine *e, const struct ike_endpoint *from,
 		drop(e, err == PLD_E_ICV ? "integrity check failed" : "no SK payload", from);
 		return;
 	}
+	if (!err)
+		err = pld_validate_all(&m);
 	/* Authentic from here on. */
 	sa->last_in = e->now;
 	if (sa->conn && sa->conn->cfg.dpd_delay)

@@ -35,6 +35,18 @@ const char *pld_err_str(enum pld_err e)
 	return "unknown error";
 }
 
+const char *pld_err_name(enum pld_err e)
+{
+	static const char *const names[] = {
+		"PLD_OK", "PLD_E_SHORT", "PLD_E_VERSION", "PLD_E_LENGTH", "PLD_E_TOO_BIG",
+		"PLD_E_TRUNCATED", "PLD_E_PLD_LENGTH", "PLD_E_TRAILING", "PLD_E_TOO_MANY",
+		"PLD_E_CRITICAL", "PLD_E_SK_NOT_LAST", "PLD_E_SYNTAX", "PLD_E_MISSING",
+		"PLD_E_DUPLICATE", "PLD_E_NOT_PROTECTED", "PLD_E_ICV", "PLD_E_NO_SPACE",
+	};
+
+	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
+}
+
 const char *pld_type_name(unsigned type)
 {
 	switch (type) {
@@ -588,4 +600,44 @@ bool pld_tr_next(struct pld_tr_iter *it, struct pld_transform *out)
 	it->p += tlen;
 	it->left -= tlen;
 	return true;
+}
+
+enum pld_err pld_validate_all(const struct ike_msg *m)
+{
+	static struct pld_ts ts;	/* large; the engine is single-threaded */
+
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct pld *p = &m->p[i];
+		enum pld_err e = PLD_OK;
+		union {
+			struct pld_ke ke;
+			struct pld_id id;
+			struct pld_auth au;
+			struct pld_notify n;
+			struct pld_delete d;
+		} u;
+		const uint8_t *nd;
+		uint16_t nl;
+
+		switch (p->type) {
+		case PLD_SA: e = pld_sa_validate(p); break;
+		case PLD_KE: e = pld_get_ke(p, &u.ke); break;
+		case PLD_IDI:
+		case PLD_IDR: e = pld_get_id(p, &u.id); break;
+		case PLD_AUTH: e = pld_get_auth(p, &u.au); break;
+		case PLD_NONCE: e = pld_get_nonce(p, &nd, &nl); break;
+		case PLD_NOTIFY: e = pld_get_notify(p, &u.n); break;
+		case PLD_DELETE: e = pld_get_delete(p, &u.d); break;
+		case PLD_TSI:
+		case PLD_TSR: e = pld_get_ts(p, &ts); break;
+		case PLD_SK:
+			/* IV, Pad Length and ICV at the least (RFC 5282). */
+			if (!m->sk_opened && p->len < 8 + 1 + 16)
+				e = PLD_E_SYNTAX;
+			break;
+		}
+		if (e)
+			return e;
+	}
+	return PLD_OK;
 }

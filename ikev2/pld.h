@@ -253,6 +253,15 @@ enum pld_err pld_parse(struct ike_msg *m, const uint8_t *buf, size_t len);
  * `first` (the SK payload's Next Payload field). */
 enum pld_err pld_parse_inner(struct ike_msg *m, uint8_t first, const uint8_t *p, size_t len);
 
+/*
+ * Validate the body of every payload interpreted later (SA, KE, IDs, AUTH,
+ * nonce, notify, delete, TS, an unopened SK's minimum size), so that no
+ * exchange code ever meets a malformed one. Returns the first error.
+ */
+enum pld_err pld_validate_all(const struct ike_msg *m);
+/* "PLD_E_SYNTAX", … for tests and logs. */
+const char *pld_err_name(enum pld_err e);
+
 /* The first payload of a type (outer or inner), or NULL. */
 const struct pld *pld_find(const struct ike_msg *m, unsigned type);
 /* The first Notify of a type, or NULL. */
