@@ -12,4 +12,4 @@ endif
 IKED_LIBS := -lmbedcrypto
 ALL_LIBS += $(IKED_LIBS)
 DEB_BUILD += libmbedtls-dev
-DEB_CHECK += clang tcpdump nftables
+DEB_CHECK += clang tcpdump nftables libstrongswan-standard-plugins

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <sodium.h>
+
 #include "ikev2/crypto.h"
 #include "ikev2/pld.h"
 #include "ikev2/sk.h"
@@ -292,6 +294,8 @@ int main(void)
 		"INFORMATIONAL response 2 { }",
 	};
 
+	if (sodium_init() < 0)
+		return 1;
 	check_suite("chacha20poly1305", ENCR_CHACHA20_POLY1305, expect, 6);
 	if (ike_aead_supported(ENCR_AES_GCM_16, 256))
 		check_suite("aes256gcm16", ENCR_AES_GCM_16, expect, 6);
