@@ -245,11 +245,13 @@ struct ike_sa *sa_new(struct ike_engine *e, bool initiator, uint64_t now)
 	sa->state = initiator ? IKE_ST_INIT_SENT : IKE_ST_HALF_OPEN;
 	if (!initiator)
 		e->n_half_open++;
+	/* Grow first: hash_grow re-files every SA on the list, and this one
+	 * must be filed exactly once. */
+	if (e->n_sas + 1 > 2 * e->hash_size)
+		hash_grow(e);
 	sa->next = e->sas;
 	e->sas = sa;
 	e->n_sas++;
-	if (e->n_sas > 2 * e->hash_size)
-		hash_grow(e);
 	hash_insert(e, sa);
 	e->st.ike_sas = (uint32_t)e->n_sas;
 	return sa;

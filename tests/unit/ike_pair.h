@@ -15,7 +15,7 @@
 #include "ikev2/sk.h"
 #include "tap.h"
 
-enum { WIRE_MAX = 256, LOG_MAX = 512, EV_MAX = 256, INST_MAX = 64 };
+enum { WIRE_MAX = 256, LOG_MAX = 512, EV_MAX = 256, INST_MAX = 1024 };
 
 struct dgram {
 	int from_peer;

@@ -664,6 +664,48 @@ static void force_natt(void)
 	pair_free(&pr);
 }
 
+/* Hundreds of IKE SAs between the pair: the SPI table grows several
+ * times on both sides and every SA still finds its way. */
+static void many(void)
+{
+	static struct pair pr;
+	static struct ike_conn_cfg a, b;
+	struct ike_stats sa, sb;
+	enum { N = 300 };
+	char name[32], id[64];
+
+	pair_init(&pr, NULL, NULL);
+	conn_default(&b, "any", "192.0.2.2", "%any", "b.test", "%any", PSK, CHACHA);
+	child_default(&cb, "net", "10.2.0.0/24", "10.1.0.0/24", "chacha20poly1305");
+	b.n_children = 1;
+	b.children = &cb;
+	ike_conn_add(pr.p[1].e, &b, pr.now);
+	child_default(&ca, "net", "10.1.0.0/24", "10.2.0.0/24", "chacha20poly1305");
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		snprintf(id, sizeof(id), "load-%d@a.test", i);
+		conn_default(&a, name, "192.0.2.1", "192.0.2.2", id, "b.test", PSK, CHACHA);
+		a.n_children = 1;
+		a.children = &ca;
+		ike_conn_add(pr.p[0].e, &a, pr.now);
+		ike_initiate(pr.p[0].e, name, NULL, pr.now);
+		/* Keep the wire short: settle every few initiations. */
+		if (i % 16 == 15)
+			pair_flush(&pr);
+	}
+	pair_run(&pr, pr.now + 5000);
+	ike_get_stats(pr.p[0].e, &sa);
+	ike_get_stats(pr.p[1].e, &sb);
+	ok(sa.ike_sas == N && sb.ike_sas == N && sa.children == N && sb.children == N,
+	   "%d IKE SAs with distinct identities up on both sides (got %u/%u)", N, sa.ike_sas, sb.ike_sas);
+	ok(pr.p[0].e->hash_size >= N / 2 && pr.p[1].e->hash_size >= N / 2, "the SPI tables grew");
+	ike_terminate(pr.p[0].e, "c7", NULL, pr.now);
+	pair_run(&pr, pr.now + 5000);
+	ike_get_stats(pr.p[1].e, &sb);
+	is_int(sb.ike_sas, N - 1, "one of them deleted: the right SA was found by SPI");
+	pair_free(&pr);
+}
+
 int main(void)
 {
 	log_init("test", "/dev/null", LOG_LVL_ERR);
@@ -694,5 +736,6 @@ int main(void)
 	shutdown_and_replay();
 	nat();
 	force_natt();
+	many();
 	return tap_done();
 }

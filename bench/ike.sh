@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench/ike.sh — IKE SA setup rate and responder memory, secgw vs strongSwan.
+#
+# One load generator (bench/ikepeer --count N) opens N IKE SAs, each with a
+# CHILD SA and its own identity (load-i@load.test), keeping P negotiations in
+# flight, against (a) our responder and (b) strongSwan's charon, in turn,
+# same machine, same suite (x25519, chacha20poly1305, PSK):
+#
+#   netns bA: ikepeer --count N (192.0.2.1) <-- veth --> netns bB: responder (192.0.2.2)
+#
+# It prints established SAs per second for each and the responder's RSS
+# growth per established SA, and ends with
+#   bench ike: ratio_vs_strongswan=A/B rss_per_sa_kib=… ours_sa_per_s=… swan_sa_per_s=… swan_rss_per_sa_kib=…
+#
+# RESPONDER selects (a): "ikepeer" (the engine on sockets, no datapath) until
+# secgw-iked runs IKE; then "iked". Needs root, make (release binaries in
+# build/bin) and strongSwan (see tests/tools/swan.bash).
+#   N=2000 P=32 bench/ike.sh
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+N=${N:-2000}
+P=${P:-32}
+RESPONDER=${RESPONDER:-ikepeer}
+BIN=${BIN:-$ROOT/build/bin}
+PSK=bench-ike-psk-0123456789abcdef
+[[ $(id -u) -eq 0 ]] || { echo "bench/ike.sh: needs root (network namespaces)" >&2; exit 1; }
+make -s -j2 >/dev/null || { echo "bench/ike.sh: build failed" >&2; exit 1; }
+source tests/tools/netns.bash
+source tests/tools/swan.bash
+
+tag=$(printf '%04x' $((RANDOM)))
+NSA=bA$tag NSB=bB$tag
+WORK=$(mktemp -d /tmp/bench-ike.XXXXXX)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	swan_stop "$WORK/swan" 2>/dev/null
+	netns_cleanup
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+netns_add "$NSA"; netns_add "$NSB"
+netns_veth "$NSA" a0 "$NSB" b0
+netns_addr "$NSA" a0 192.0.2.1/24
+netns_addr "$NSB" b0 192.0.2.2/24
+
+rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+	local end=$((SECONDS + $3))
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		((SECONDS < end)) || return 1
+		sleep 0.05
+	done
+}
+
+# load LABEL RESPONDER_PID: run the generator, print "rate rss_per_sa_kib".
+load() {
+	local label=$1 rpid=$2 before after line rate out=$WORK/load-$1.out
+	before=$(rss_kib "$rpid")
+	ip netns exec "$NSA" "$BIN/ikepeer" --local 192.0.2.1 --remote 192.0.2.2 --psk "$PSK" \
+		--remote-id %any --count "$N" --parallel "$P" --retransmit-ms 2000 --tries 3 \
+		>"$out" 2>"$WORK/load-$label.err" &
+	local lpid=$!
+	pids+=("$lpid")
+	if ! wait_for "$out" '^all-up' 300; then
+		echo "bench/ike.sh: $label: not all $N SAs came up ($(grep -c '^child-up' "$out") did)" >&2
+		kill -KILL "$lpid"
+		return 1
+	fi
+	after=$(rss_kib "$rpid")
+	line=$(grep '^all-up' "$out")
+	rate=$(awk '{print $4}' <<<"$line")
+	kill -KILL "$lpid"
+	wait "$lpid" 2>/dev/null
+	printf '%s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')"
+}
+
+# (a) ours
+case $RESPONDER in
+ikepeer)
+	ip netns exec "$NSB" "$BIN/ikepeer" --local 192.0.2.2 --remote %any --psk "$PSK" \
+		--local-id bench.responder --remote-id %any --half-open-max 100000 \
+		--cookie-threshold 100000 >"$WORK/ours.out" 2>"$WORK/ours.err" &
+	rpid=$!
+	pids+=("$rpid")
+	wait_for "$WORK/ours.out" '^ready' 10 || { echo "responder did not start" >&2; exit 1; }
+	;;
+*)
+	echo "bench/ike.sh: RESPONDER=$RESPONDER is not supported yet" >&2
+	exit 1
+	;;
+esac
+read -r ours_rate ours_rss < <(load ours "$rpid") || exit 1
+echo "secgw ($RESPONDER) responder: $N IKE+CHILD SAs, $ours_rate per second, RSS +$ours_rss KiB per SA"
+kill -KILL "$rpid"
+
+# (b) strongSwan
+mkdir -p "$WORK/swan"
+cat >"$WORK/swan/swanctl.conf" <<EOF
+connections {
+	bench {
+		version = 2
+		local_addrs = 192.0.2.2
+		remote_addrs = %any
+		proposals = chacha20poly1305-prfsha256-x25519
+		encap = yes
+		mobike = no
+		send_certreq = no
+		dpd_delay = 0
+		local {
+			auth = psk
+			id = bench.responder
+		}
+		remote {
+			auth = psk
+			id = %any
+		}
+		children {
+			bench {
+				esp_proposals = chacha20poly1305
+				mode = tunnel
+			}
+		}
+	}
+}
+secrets {
+	ike-any {
+		secret = "$PSK"
+	}
+}
+EOF
+SWAN_LOGLEVEL=-1 SWAN_IKE_LOGLEVEL=-1 SWAN_CHARON_OPTS="threads = 32
+	dos_protection = no
+	cookie_threshold = 1000000
+	block_threshold = 1000000
+	init_limit_half_open = 1000000" swan_start "$WORK/swan" "$NSB" || exit 1
+spid=$(swan_pid "$WORK/swan")
+read -r swan_rate swan_rss < <(load swan "$spid") || exit 1
+echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA"
+swan_stop "$WORK/swan"
+
+ratio=$(awk -v a="$ours_rate" -v b="$swan_rate" 'BEGIN{printf "%.2f", b > 0 ? a / b : 0}')
+echo "bench ike: ratio_vs_strongswan=$ratio rss_per_sa_kib=$ours_rss ours_sa_per_s=$ours_rate swan_sa_per_s=$swan_rate swan_rss_per_sa_kib=$swan_rss n=$N parallel=$P responder=$RESPONDER"
