@@ -4,7 +4,8 @@
 # bench/ike.sh — IKE SA setup rate and responder memory, secgw vs strongSwan.
 #
 # One load generator (bench/ikepeer --count N) opens N IKE SAs, each with a
-# CHILD SA and its own identity (load-i@load.test), keeping P negotiations in
+# CHILD SA (10.2.0.0/24 === 10.128.x.y, one inside host per SA) and its own
+# identity (load-i@load.test), keeping P negotiations in
 # flight, against (a) our responder and (b) strongSwan's charon, in turn,
 # same machine, same suite (x25519, chacha20poly1305, PSK):
 #
@@ -43,10 +44,13 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+[[ -n ${KEEP:-} ]] && trap - EXIT
 netns_add "$NSA"; netns_add "$NSB"
 netns_veth "$NSA" a0 "$NSB" b0
 netns_addr "$NSA" a0 192.0.2.1/24
 netns_addr "$NSB" b0 192.0.2.2/24
+# kernel-libipsec routes a child only with a local address inside local_ts.
+netns_addr "$NSB" lo 10.2.0.1/24
 
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 
@@ -65,10 +69,11 @@ load() {
 	before=$(rss_kib "$rpid")
 	ip netns exec "$NSA" "$BIN/ikepeer" --local 192.0.2.1 --remote 192.0.2.2 --psk "$PSK" \
 		--remote-id %any --count "$N" --parallel "$P" --retransmit-ms 2000 --tries 3 \
+		--local-ts 10.128.0.1 --remote-ts 10.2.0.0/24 \
 		>"$out" 2>"$WORK/load-$label.err" &
 	local lpid=$!
 	pids+=("$lpid")
-	if ! wait_for "$out" '^all-up' 300; then
+	if ! wait_for "$out" '^all-up' "${LOAD_TIMEOUT:-120}"; then
 		echo "bench/ike.sh: $label: not all $N SAs came up ($(grep -c '^child-up' "$out") did)" >&2
 		kill -KILL "$lpid"
 		return 1
@@ -86,6 +91,7 @@ case $RESPONDER in
 ikepeer)
 	ip netns exec "$NSB" "$BIN/ikepeer" --local 192.0.2.2 --remote %any --psk "$PSK" \
 		--local-id bench.responder --remote-id %any --half-open-max 100000 \
+		--local-ts 10.2.0.0/24 --remote-ts 10.128.0.0/9 \
 		--cookie-threshold 100000 >"$WORK/ours.out" 2>"$WORK/ours.err" &
 	rpid=$!
 	pids+=("$rpid")
@@ -123,6 +129,8 @@ connections {
 		}
 		children {
 			bench {
+				local_ts = 10.2.0.0/24
+				remote_ts = 10.128.0.0/9
 				esp_proposals = chacha20poly1305
 				mode = tunnel
 			}
@@ -135,7 +143,7 @@ secrets {
 	}
 }
 EOF
-SWAN_LOGLEVEL=-1 SWAN_IKE_LOGLEVEL=-1 SWAN_CHARON_OPTS="threads = 32
+SWAN_LOGLEVEL=${SWAN_LOGLEVEL:--1} SWAN_IKE_LOGLEVEL=${SWAN_IKE_LOGLEVEL:--1} SWAN_CHARON_OPTS="threads = 32
 	dos_protection = no
 	cookie_threshold = 1000000
 	block_threshold = 1000000
@@ -145,5 +153,5 @@ read -r swan_rate swan_rss < <(load swan "$spid") || exit 1
 echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA"
 swan_stop "$WORK/swan"
 
-ratio=$(awk -v a="$ours_rate" -v b="$swan_rate" 'BEGIN{printf "%.2f", b > 0 ? a / b : 0}')
+ratio=$(awk -v a="$ours_rate" -v b="$swan_rate" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')
 echo "bench ike: ratio_vs_strongswan=$ratio rss_per_sa_kib=$ours_rss ours_sa_per_s=$ours_rate swan_sa_per_s=$swan_rate swan_rss_per_sa_kib=$swan_rss n=$N parallel=$P responder=$RESPONDER"

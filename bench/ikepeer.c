@@ -10,7 +10,8 @@
  *   all-up N SECONDS RATE    (with --count, once N IKE+CHILD SAs are up)
  *
  * With --count N it makes N connections with distinct identities
- * (ID-PREFIX-i@…) and keeps --parallel of them negotiating at once.
+ * (ID-PREFIX-i@…) and keeps --parallel of them negotiating at once; a
+ * single-address --local-ts then counts up by one per connection.
  * SIGTERM: delete every SA and exit; SIGUSR1: terminate every connection;
  * SIGUSR2: rekey every IKE SA; SIGHUP: rekey every CHILD SA.
  */
@@ -330,6 +331,22 @@ int main(int argc, char **argv)
 			char id[IKE_IDENT_MAX];
 
 			snprintf(c.name, sizeof(c.name), "%s%u", prefix, i);
+			/* A single-address local selector counts up per SA, so
+			 * that every CHILD SA covers its own inside host (a
+			 * responder that routes per child needs distinct ones). */
+			if (ch.local_ts[0].family == IPF_V4 && !ch.local_ts[0].dynamic &&
+			    !memcmp(ch.local_ts[0].lo, ch.local_ts[0].hi, 4)) {
+				static uint32_t base;
+				uint8_t *b = ch.local_ts[0].lo;
+
+				if (i == 0)
+					base = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+				b[0] = (uint8_t)((base + i) >> 24);
+				b[1] = (uint8_t)((base + i) >> 16);
+				b[2] = (uint8_t)((base + i) >> 8);
+				b[3] = (uint8_t)(base + i);
+				memcpy(ch.local_ts[0].hi, b, 4);
+			}
 			snprintf(id, sizeof(id), "%s-%u@load.test", prefix, i);
 			if ((err = ike_id_parse(id, &c.local_id)) || (err = ike_conn_add(g.e, &c, now_ms())))
 				die(c.name, err);
@@ -373,6 +390,15 @@ int main(int argc, char **argv)
 
 			if (read(g.sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+					struct ike_stats st;
+
+					ike_get_stats(g.e, &st);
+					printf("stats rx=%llu tx=%llu dropped=%llu retransmits=%llu replays=%llu "
+					       "cookies=%llu ike_sas=%u half_open=%u\n",
+					       (unsigned long long)st.rx, (unsigned long long)st.tx,
+					       (unsigned long long)st.rx_dropped, (unsigned long long)st.retransmits,
+					       (unsigned long long)st.replays, (unsigned long long)st.cookies_sent,
+					       st.ike_sas, st.half_open);
 					ike_shutdown(g.e, now_ms());
 					printf("shutdown\n");
 					fflush(stdout);

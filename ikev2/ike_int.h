@@ -187,7 +187,10 @@ struct ike_engine {
 	struct ike_child_info cinfo[2 * IKE_CFG_MAX_CHILDREN];
 };
 
-/* ---- ike_engine.c: SA records, timers, sending ---- */
+/* ---- ike_sa.c, ike_timer.c, ike_engine.c: records, timers, sending ---- */
+int timer_add(struct ike_engine *e, struct ike_sa *sa);
+void timer_del(struct ike_engine *e, struct ike_sa *sa);
+void sa_reap(struct ike_engine *e);
 struct ike_sa *sa_new(struct ike_engine *e, bool initiator, uint64_t now);
 void sa_free(struct ike_sa *sa);
 void sa_set_state(struct ike_sa *sa, enum ike_state st);
