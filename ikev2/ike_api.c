@@ -10,14 +10,6 @@
 
 #include <sodium.h>
 
-static struct conn *conn_find(struct ike_engine *e, const char *name)
-{
-	for (struct conn *c = e->conns; c; c = c->next)
-		if (!strcmp(c->cfg.name, name))
-			return c;
-	return NULL;
-}
-
 static const struct ike_child_cfg *child_cfg(const struct conn *c, const char *name)
 {
 	for (unsigned i = 0; i < c->cfg.n_children; i++)
@@ -49,7 +41,7 @@ static void conn_teardown(struct ike_engine *e, struct conn *c, const char *why)
 		}
 	for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
 		if (sa->conn == c)
-			sa->conn = NULL;	/* DEAD ones only, freed by the next reap */
+			sa_set_conn(sa, NULL);	/* DEAD ones only, freed by the next reap */
 }
 
 static void conn_free(struct conn *c)
@@ -93,12 +85,17 @@ const char *ike_conn_add(struct ike_engine *e, const struct ike_conn_cfg *cfg, u
 	c->cfg.children = c->children;
 	if ((old = conn_find(e, cfg->name))) {
 		conn_teardown(e, old, "connection reloaded");
+		conn_unindex(e, old);
 		for (pp = &e->conns; *pp; pp = &(*pp)->next)
 			if (*pp == old) {
 				*pp = old->next;
 				break;
 			}
 		conn_free(old);
+	}
+	if (conn_index(e, c) < 0) {
+		conn_free(c);
+		return "out of memory";
 	}
 	/* Keep the configured order: responders try connections in it. */
 	for (pp = &e->conns; *pp; pp = &(*pp)->next)
@@ -118,6 +115,7 @@ int ike_conn_remove(struct ike_engine *e, const char *name, uint64_t now)
 	if (!(c = conn_find(e, name)))
 		return -1;
 	conn_teardown(e, c, "connection removed");
+	conn_unindex(e, c);
 	for (pp = &e->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -133,8 +131,18 @@ int ike_conn_remove(struct ike_engine *e, const char *name, uint64_t now)
 }
 
 /* An IKE SA of the connection that is up or on its way up. */
+static bool usable(const struct ike_sa *sa)
+{
+	return sa->state == IKE_ST_ESTABLISHED || sa->state == IKE_ST_INIT_SENT ||
+	       sa->state == IKE_ST_AUTH_SENT;
+}
+
 static struct ike_sa *usable_sa(struct ike_engine *e, const struct conn *c)
 {
+	if (c->n_sas == 0)
+		return NULL;
+	if (c->last_sa && usable(c->last_sa))
+		return c->last_sa;
 	for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
 		if (sa->conn == c && (sa->state == IKE_ST_ESTABLISHED || sa->state == IKE_ST_INIT_SENT ||
 				      sa->state == IKE_ST_AUTH_SENT))
@@ -190,7 +198,7 @@ int ike_initiate(struct ike_engine *e, const char *name, const char *child, uint
 			sa_down(sa, "out of memory", false);
 			return -1;
 		}
-		sa->conn = c;
+		sa_set_conn(sa, c);
 		sa->remote.addr = *ra;
 		sa->remote.port = c->cfg.remote_port ? c->cfg.remote_port : 500;
 		if (c->cfg.n_local && c->cfg.local_addrs[0].family == ra->family &&
@@ -286,19 +294,17 @@ int ike_rekey(struct ike_engine *e, const char *name, const char *child, bool ik
 
 void ike_child_expire(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now)
 {
-	e->now = now;
-	for (struct ike_sa *sa = e->sas; sa; sa = sa->next) {
-		struct child *c = child_by_spi_in(sa, spi_in);
+	struct child *c = child_find(e, spi_in);
+	struct ike_sa *sa = c ? c->sa : NULL;
 
-		if (!c || sa->state == IKE_ST_DEAD)
-			continue;
-		if (hard)
-			sa_queue(sa, TASK_CHILD_DELETE, NULL, c);
-		else if (c->state == CHILD_ST_INSTALLED)
-			sa_queue(sa, TASK_CHILD_REKEY, NULL, c);
-		sa_run(sa);
+	e->now = now;
+	if (!c || sa->state == IKE_ST_DEAD)
 		return;
-	}
+	if (hard)
+		sa_queue(sa, TASK_CHILD_DELETE, NULL, c);
+	else if (c->state == CHILD_ST_INSTALLED)
+		sa_queue(sa, TASK_CHILD_REKEY, NULL, c);
+	sa_run(sa);
 }
 
 void ike_shutdown(struct ike_engine *e, uint64_t now)

@@ -279,7 +279,7 @@ void auth_respond(struct ike_sa *sa, struct ike_msg *m)
 		auth_reject(sa, m, e->reason);
 		return;
 	}
-	sa->conn = c;
+	sa_set_conn(sa, c);
 	sa->peer_id = peer;
 	auth_value(sa, c, true, &peer, want);
 	ok = au.method == AUTH_PSK && au.len == sa->keys.prf_len &&

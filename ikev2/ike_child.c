@@ -44,11 +44,8 @@ uint32_t child_alloc_spi(struct ike_engine *e)
 {
 	for (;;) {
 		uint32_t spi = randombytes_random();
-		bool used = spi < IKE_MIN_SPI;
 
-		for (struct ike_sa *sa = e->sas; sa && !used; sa = sa->next)
-			used = child_by_spi_in(sa, spi) != NULL;
-		if (!used)
+		if (spi >= IKE_MIN_SPI && !child_find(e, spi))
 			return spi;
 	}
 }
@@ -63,6 +60,10 @@ struct child *child_new(struct ike_sa *sa, const struct ike_child_cfg *cfg)
 	c->cfg = cfg;
 	c->state = CHILD_ST_CREATING;
 	c->spi_in = child_alloc_spi(sa->e);
+	if (child_index(sa->e, c) < 0) {
+		free(c);
+		return NULL;
+	}
 	c->mode = cfg ? cfg->mode : IKE_MODE_TUNNEL;
 	c->next = sa->children;
 	sa->children = c;
@@ -151,6 +152,7 @@ void child_free(struct child *c, bool remove_from_dp, const char *reason)
 		}
 	}
 	e->n_children--;
+	child_unindex(e, c);
 	free(c->ts);
 	sodium_memzero(c, sizeof(*c));
 	free(c);

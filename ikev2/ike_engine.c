@@ -443,7 +443,10 @@ struct ike_engine *ike_engine_new(const struct ike_opts *o, const struct ike_env
 	e->env = *env;
 	e->hash_size = 64;
 	e->hash = calloc(e->hash_size, sizeof(*e->hash));
-	if (!e->hash) {
+	e->phash = calloc(e->hash_size, sizeof(*e->phash));
+	if (!e->hash || !e->phash) {
+		free(e->hash);
+		free(e->phash);
 		free(e);
 		return NULL;
 	}
@@ -472,6 +475,9 @@ void ike_engine_free(struct ike_engine *e)
 		free(c);
 	}
 	free(e->hash);
+	free(e->phash);
+	free(e->chash);
+	free(e->nhash);
 	free(e->heap);
 	sodium_memzero(&e->cookie, sizeof(e->cookie));
 	free(e);

@@ -316,16 +316,6 @@ static void answer(struct ike_engine *e, const struct ike_endpoint *from,
 		send_raw(e, to, from, w.p, w.len);
 }
 
-static struct ike_sa *find_half_open(struct ike_engine *e, uint64_t spi_i,
-				     const struct ike_endpoint *from)
-{
-	for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
-		if (!sa->initiator && sa->spi_i == spi_i && sa->state != IKE_ST_DEAD &&
-		    addr_equal(&sa->remote.addr, &from->addr) && sa->remote.port == from->port)
-			return sa;
-	return NULL;
-}
-
 void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *from,
 		      const struct ike_endpoint *to, struct ike_msg *m)
 {
@@ -345,7 +335,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *from,
 
 	if (m->hdr.spi_r != 0 || m->hdr.msgid != 0 || !(m->hdr.flags & HDR_F_INITIATOR))
 		return;
-	if ((sa = find_half_open(e, m->hdr.spi_i, from))) {
+	if ((sa = sa_by_peer(e, m->hdr.spi_i, from))) {
 		/* A retransmission: the same answer, no new state (§2.1). */
 		if (sa->resp_valid && sa->state == IKE_ST_HALF_OPEN) {
 			e->st.replays++;
@@ -419,10 +409,11 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *from,
 		return;
 	}
 	sa->hs = hs;
-	sa->conn = conn;
+	sa_set_conn(sa, conn);
 	sa->spi_i = m->hdr.spi_i;
 	sa->local = *to;
 	sa->remote = *from;
+	sa_rehash(sa);		/* now findable by SPIi for retransmissions */
 	sa->dh_group = ch.dh;
 	hs->dh_group = ch.dh;
 	memcpy(hs->ni, ni, ni_len);

@@ -60,7 +60,10 @@ enum task_kind {
 };
 
 struct conn {
-	struct conn *next;
+	struct conn *next;		/* configured order */
+	struct conn *hnext;		/* by name */
+	struct ike_sa *last_sa;		/* the newest SA of this connection */
+	unsigned n_sas;
 	struct ike_conn_cfg cfg;	/* cfg.children points at children below */
 	struct ike_child_cfg *children;
 	uint32_t generation;
@@ -68,6 +71,7 @@ struct conn {
 
 struct child {
 	struct child *next;
+	struct child *hnext;		/* engine-wide, by inbound SPI */
 	struct ike_sa *sa;
 	const struct ike_child_cfg *cfg;
 	enum child_state state;
@@ -124,6 +128,8 @@ struct handshake {
 
 struct ike_sa {
 	struct ike_sa *hnext;		/* by local SPI */
+	struct ike_sa *pnext;		/* responders: by the initiator's SPI */
+	bool pindexed;
 	struct ike_sa *next;		/* all SAs */
 	struct ike_engine *e;
 	struct conn *conn;
@@ -169,8 +175,12 @@ struct ike_engine {
 	struct ike_env env;
 	struct conn *conns;
 	struct ike_sa *sas;
-	struct ike_sa **hash;
+	struct ike_sa **hash, **phash;	/* by our SPI; responders by SPIi */
 	size_t hash_size, n_sas, n_half_open, n_children;
+	struct child **chash;		/* CHILD SAs by inbound SPI */
+	size_t chash_size;
+	struct conn **nhash;		/* connections by name */
+	size_t nhash_size, n_conns;
 	struct ike_sa **heap;
 	size_t heap_len, heap_cap;
 	struct cookie_secret cookie;
@@ -196,6 +206,15 @@ void sa_free(struct ike_sa *sa);
 void sa_set_state(struct ike_sa *sa, enum ike_state st);
 void sa_rehash(struct ike_sa *sa);
 struct ike_sa *sa_by_spi(struct ike_engine *e, uint64_t local_spi);
+/* A responder SA by the initiator's SPI and address (IKE_SA_INIT retransmissions). */
+struct ike_sa *sa_by_peer(struct ike_engine *e, uint64_t spi_i, const struct ike_endpoint *from);
+void sa_set_conn(struct ike_sa *sa, struct conn *c);
+struct conn *conn_find(struct ike_engine *e, const char *name);
+int conn_index(struct ike_engine *e, struct conn *c);
+void conn_unindex(struct ike_engine *e, struct conn *c);
+int child_index(struct ike_engine *e, struct child *c);
+void child_unindex(struct ike_engine *e, struct child *c);
+struct child *child_find(struct ike_engine *e, uint32_t spi_in);
 void sa_timers(struct ike_sa *sa);
 uint64_t sa_jitter(uint64_t now, uint32_t rekey_s);
 void sa_schedule_rekey(struct ike_sa *sa);

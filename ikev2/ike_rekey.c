@@ -58,7 +58,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t my_
 		n->spi_i = peer_spi;
 	}
 	sa_rehash(n);
-	n->conn = old->conn;
+	sa_set_conn(n, old->conn);
 	n->local = old->local;
 	n->remote = old->remote;
 	n->nat_local = old->nat_local;

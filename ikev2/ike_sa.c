@@ -47,8 +47,11 @@ uint64_t sa_my_spi(const struct ike_sa *sa)
 
 static size_t spi_bucket(const struct ike_engine *e, uint64_t spi)
 {
-	/* SPIs are random, so their low bits spread well. */
-	return (size_t)(spi ^ (spi >> 32)) & (e->hash_size - 1);
+	/* SPIs are random (ours) or chosen by a peer (SPIi): mix both halves,
+	 * so that a peer choosing SPIi cannot pile SAs into one chain easily. */
+	uint64_t h = spi * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (e->hash_size - 1);
 }
 
 static void hash_insert(struct ike_engine *e, struct ike_sa *sa)
@@ -57,6 +60,14 @@ static void hash_insert(struct ike_engine *e, struct ike_sa *sa)
 
 	sa->hnext = e->hash[b];
 	e->hash[b] = sa;
+	/* Responders are also found by the initiator's SPI, for
+	 * retransmitted IKE_SA_INIT requests. */
+	if (!sa->initiator && sa->spi_i) {
+		b = spi_bucket(e, sa->spi_i);
+		sa->pnext = e->phash[b];
+		e->phash[b] = sa;
+		sa->pindexed = true;
+	}
 }
 
 static void hash_remove(struct ike_engine *e, struct ike_sa *sa)
@@ -66,22 +77,37 @@ static void hash_remove(struct ike_engine *e, struct ike_sa *sa)
 	for (; *pp; pp = &(*pp)->hnext)
 		if (*pp == sa) {
 			*pp = sa->hnext;
-			return;
+			break;
 		}
+	if (!sa->pindexed)
+		return;
+	for (pp = &e->phash[spi_bucket(e, sa->spi_i)]; *pp; pp = &(*pp)->pnext)
+		if (*pp == sa) {
+			*pp = sa->pnext;
+			break;
+		}
+	sa->pindexed = false;
 }
 
 static void hash_grow(struct ike_engine *e)
 {
 	size_t n = e->hash_size * 2;
-	struct ike_sa **h = calloc(n, sizeof(*h));
+	struct ike_sa **h = calloc(n, sizeof(*h)), **p = calloc(n, sizeof(*p));
 
-	if (!h)
+	if (!h || !p) {
+		free(h);
+		free(p);
 		return;		/* longer chains, still correct */
+	}
 	free(e->hash);
+	free(e->phash);
 	e->hash = h;
+	e->phash = p;
 	e->hash_size = n;
-	for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
+	for (struct ike_sa *sa = e->sas; sa; sa = sa->next) {
+		sa->pindexed = false;
 		hash_insert(e, sa);
+	}
 }
 
 struct ike_sa *sa_by_spi(struct ike_engine *e, uint64_t spi)
@@ -90,6 +116,150 @@ struct ike_sa *sa_by_spi(struct ike_engine *e, uint64_t spi)
 		if (sa_my_spi(sa) == spi && sa->state != IKE_ST_DEAD)
 			return sa;
 	return NULL;
+}
+
+struct ike_sa *sa_by_peer(struct ike_engine *e, uint64_t spi_i, const struct ike_endpoint *from)
+{
+	for (struct ike_sa *sa = e->phash[spi_bucket(e, spi_i)]; sa; sa = sa->pnext)
+		if (sa->spi_i == spi_i && sa->state != IKE_ST_DEAD &&
+		    addr_equal(&sa->remote.addr, &from->addr) && sa->remote.port == from->port)
+			return sa;
+	return NULL;
+}
+
+void sa_set_conn(struct ike_sa *sa, struct conn *c)
+{
+	if (sa->conn == c)
+		return;
+	if (sa->conn) {
+		sa->conn->n_sas--;
+		if (sa->conn->last_sa == sa)
+			sa->conn->last_sa = NULL;
+	}
+	sa->conn = c;
+	if (c) {
+		c->n_sas++;
+		c->last_sa = sa;
+	}
+}
+
+/* ---- connections by name, CHILD SAs by inbound SPI ---- */
+
+static size_t name_bucket(const char *name, size_t size)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h & (size - 1);
+}
+
+struct conn *conn_find(struct ike_engine *e, const char *name)
+{
+	if (!e->nhash)
+		return NULL;
+	for (struct conn *c = e->nhash[name_bucket(name, e->nhash_size)]; c; c = c->hnext)
+		if (!strcmp(c->cfg.name, name))
+			return c;
+	return NULL;
+}
+
+int conn_index(struct ike_engine *e, struct conn *c)
+{
+	size_t b;
+
+	if (!e->nhash || e->n_conns + 1 > 2 * e->nhash_size) {
+		size_t n = e->nhash_size ? 2 * e->nhash_size : 64;
+		struct conn **h = calloc(n, sizeof(*h));
+
+		if (!h)
+			return -1;
+		free(e->nhash);
+		e->nhash = h;
+		e->nhash_size = n;
+		for (struct conn *o = e->conns; o; o = o->next) {
+			if (o == c)
+				continue;
+			b = name_bucket(o->cfg.name, n);
+			o->hnext = h[b];
+			h[b] = o;
+		}
+	}
+	b = name_bucket(c->cfg.name, e->nhash_size);
+	c->hnext = e->nhash[b];
+	e->nhash[b] = c;
+	e->n_conns++;
+	return 0;
+}
+
+void conn_unindex(struct ike_engine *e, struct conn *c)
+{
+	struct conn **pp;
+
+	if (!e->nhash)
+		return;
+	for (pp = &e->nhash[name_bucket(c->cfg.name, e->nhash_size)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			e->n_conns--;
+			return;
+		}
+}
+
+static size_t child_bucket(uint32_t spi, size_t size)
+{
+	return (size_t)((spi * 2654435761u) >> 8) & (size - 1);
+}
+
+struct child *child_find(struct ike_engine *e, uint32_t spi)
+{
+	if (!e->chash)
+		return NULL;
+	for (struct child *c = e->chash[child_bucket(spi, e->chash_size)]; c; c = c->hnext)
+		if (c->spi_in == spi)
+			return c;
+	return NULL;
+}
+
+int child_index(struct ike_engine *e, struct child *c)
+{
+	size_t b;
+
+	if (!e->chash || e->n_children + 1 > 2 * e->chash_size) {
+		size_t n = e->chash_size ? 2 * e->chash_size : 64;
+		struct child **h = calloc(n, sizeof(*h));
+
+		if (!h)
+			return -1;
+		/* Re-file every child we have indexed so far. */
+		for (size_t i = 0; i < e->chash_size; i++)
+			for (struct child *o = e->chash[i], *nx; o; o = nx) {
+				nx = o->hnext;
+				b = child_bucket(o->spi_in, n);
+				o->hnext = h[b];
+				h[b] = o;
+			}
+		free(e->chash);
+		e->chash = h;
+		e->chash_size = n;
+	}
+	b = child_bucket(c->spi_in, e->chash_size);
+	c->hnext = e->chash[b];
+	e->chash[b] = c;
+	return 0;
+}
+
+void child_unindex(struct ike_engine *e, struct child *c)
+{
+	struct child **pp;
+
+	if (!e->chash)
+		return;
+	for (pp = &e->chash[child_bucket(c->spi_in, e->chash_size)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			return;
+		}
 }
 
 static uint64_t fresh_spi(struct ike_engine *e)
@@ -184,6 +354,7 @@ void sa_free(struct ike_sa *sa)
 		child_free(sa->children, true, NULL);
 	if (sa->state == IKE_ST_HALF_OPEN && e->n_half_open)
 		e->n_half_open--;
+	sa_set_conn(sa, NULL);
 	hash_remove(e, sa);
 	timer_del(e, sa);
 	for (pp = &e->sas; *pp; pp = &(*pp)->next)
