@@ -272,10 +272,13 @@ void auth_respond(struct ike_sa *sa, struct ike_msg *m)
 	if (pr)
 		id_from_pld(&idr, &want_local);
 	c = pick_conn(sa, &peer, pr ? &want_local : NULL);
+	/* §2.5 lets IDr only steer the choice: a peer that names us
+	 * differently gets our identity, and its own check decides. */
+	if (!c && pr)
+		c = pick_conn(sa, &peer, NULL);
 	if (!c) {
 		snprintf(e->reason, sizeof(e->reason),
-			 "no connection accepts peer identity '%s'%s", ike_id_format(&peer, a, sizeof(a)),
-			 pr ? " with the local identity it asked for" : "");
+			 "no connection accepts peer identity '%s'", ike_id_format(&peer, a, sizeof(a)));
 		auth_reject(sa, m, e->reason);
 		return;
 	}

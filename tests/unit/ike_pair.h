@@ -339,7 +339,7 @@ static int ev_find(const struct peer *p, const char *prefix)
 	return -1;
 }
 
-static void dump_log(const struct pair *pr)
+__attribute__((unused)) static void dump_log(const struct pair *pr)
 {
 	for (int i = 0; i < pr->n_log; i++)
 		printf("#   %8llu %s\n", (unsigned long long)(pr->log_time[i] - 1000000), pr->log[i]);
