@@ -7,7 +7,9 @@
  *
  *   ike-up NAME … | child-up NAME/CHILD spi_in=… spi_out=… | rekeyed … |
  *   child-down … | ike-down … | auth-failed … | negotiation-failed …
+ *   install NAME/CHILD spi_in=… spi_out=… LOCAL[port] -> REMOTE[port] encap=… mode=…
  *   all-up N SECONDS RATE    (with --count, once N IKE+CHILD SAs are up)
+ *   stats rx=… tx=… dropped=… retransmits=… …   (on SIGTERM, before the deletes)
  *
  * With --count N it makes N connections with distinct identities
  * (ID-PREFIX-i@…) and keeps --parallel of them negotiating at once; a
@@ -156,7 +158,17 @@ static void on_event(void *ctx, const struct ike_event *ev)
 
 static int on_install(void *ctx, const struct ike_child_sa *sa)
 {
-	return 0;	/* no datapath: the bench and interop tests need none */
+	char l[ADDR_STR_MAX], r[ADDR_STR_MAX];
+
+	/* No datapath: the bench and the IKE tests need none; say what a
+	 * datapath would have been given, keys aside. */
+	if (!g.count)
+		printf("install %s/%s spi_in=%08x spi_out=%08x %s[%u] -> %s[%u] encap=%s mode=%s\n",
+		       sa->conn, sa->child, sa->spi_in, sa->spi_out,
+		       addr_format(&sa->local.addr, l, sizeof(l)), sa->local.port,
+		       addr_format(&sa->remote.addr, r, sizeof(r)), sa->remote.port,
+		       sa->encap ? "yes" : "no", sa->mode == IKE_MODE_TRANSPORT ? "transport" : "tunnel");
+	return 0;
 }
 
 static void on_remove(void *ctx, const struct ike_child_sa *sa)
