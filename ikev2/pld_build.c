@@ -134,36 +134,37 @@ void wb_nonce(struct wbuf *w, const uint8_t *n, size_t len)
 	wb_end(w, at);
 }
 
+/* KE, ID and AUTH share one layout: a 1- or 2-byte type, reserved bytes
+ * up to 4, then the data. */
+static void typed(struct wbuf *w, uint8_t pld_type, uint16_t type, bool wide, const uint8_t *data,
+		  size_t len)
+{
+	size_t at = wb_begin(w, pld_type, false);
+
+	if (wide) {
+		wb_u16(w, type);
+	} else {
+		wb_u8(w, (uint8_t)type);
+		wb_u8(w, 0);
+	}
+	wb_u16(w, 0);
+	wb_bytes(w, data, len);
+	wb_end(w, at);
+}
+
 void wb_ke(struct wbuf *w, uint16_t group, const uint8_t *pub, size_t len)
 {
-	size_t at = wb_begin(w, PLD_KE, false);
-
-	wb_u16(w, group);
-	wb_u16(w, 0);
-	wb_bytes(w, pub, len);
-	wb_end(w, at);
+	typed(w, PLD_KE, group, true, pub, len);
 }
 
 void wb_id(struct wbuf *w, uint8_t pld_type, uint8_t id_type, const uint8_t *data, size_t len)
 {
-	size_t at = wb_begin(w, pld_type, false);
-
-	wb_u8(w, id_type);
-	wb_u8(w, 0);
-	wb_u16(w, 0);
-	wb_bytes(w, data, len);
-	wb_end(w, at);
+	typed(w, pld_type, id_type, false, data, len);
 }
 
 void wb_auth(struct wbuf *w, uint8_t method, const uint8_t *data, size_t len)
 {
-	size_t at = wb_begin(w, PLD_AUTH, false);
-
-	wb_u8(w, method);
-	wb_u8(w, 0);
-	wb_u16(w, 0);
-	wb_bytes(w, data, len);
-	wb_end(w, at);
+	typed(w, PLD_AUTH, method, false, data, len);
 }
 
 void wb_ts(struct wbuf *w, uint8_t pld_type, const struct ts *ts, unsigned n)

@@ -266,12 +266,13 @@ static void pair_free(struct pair *pr)
 	ike_engine_free(pr->p[1].e);
 }
 
-/* Deliver everything on the wire (in order), ticking no clock. */
-static void pair_flush(struct pair *pr)
+/* Deliver up to `max` datagrams (in order), ticking no clock; what the
+ * deliveries send is delivered too when max allows. */
+static void pair_deliver(struct pair *pr, int max)
 {
 	static struct dgram d;
 
-	while (pr->n_wire) {
+	while (pr->n_wire && max-- > 0) {
 		int to;
 
 		d = pr->wire[0];
@@ -297,6 +298,11 @@ static void pair_flush(struct pair *pr)
 		}
 		ike_input(pr->p[to].e, &d.from, &d.to, d.data, d.len, pr->now);
 	}
+}
+
+static void pair_flush(struct pair *pr)
+{
+	pair_deliver(pr, 1 << 30);
 }
 
 /* Run until quiet: deliver, then jump the clock to the next timer, up to

@@ -214,6 +214,102 @@ static void initiator_refuses(void)
 	pair_free(&pr);
 }
 
+static void cookie_threshold(void)
+{
+	static struct pair pr;
+	struct ike_opts ob = { .cookie_threshold = 1 };
+	struct cfg k = { "192.0.2.1", "192.0.2.2", "192.0.2.2", "%any", "a.test", "b.test", "b.test",
+			 "a.test", "10.1.0.0/24", "10.2.0.0/24", "10.2.0.0/24", "10.1.0.0/24", 0, 0, 0 };
+	struct ike_conn_cfg a2;
+	struct ike_stats st;
+
+	pair_up_cfg(&pr, &k);
+	ike_engine_free(pr.p[1].e);
+	{
+		struct ike_env env = pr.p[0].e->env;
+		struct ike_conn_cfg b;
+
+		pr.p[1].e = ike_engine_new(&ob, &env);
+		pr.p[1].e->env.ctx = pr.p[1].e;
+		conn_default(&b, "net", "192.0.2.2", "%any", "b.test", "%any", PSK,
+			     "chacha20poly1305-prfsha256-x25519");
+		b.n_children = 1;
+		b.children = &cb;
+		ike_conn_add(pr.p[1].e, &b, pr.now);
+	}
+	/* First SA: below the threshold, no cookie. Hold its IKE_AUTH back so
+	 * it stays half-open while a second one arrives. */
+	ike_initiate(pr.p[0].e, "net", NULL, pr.now);
+	pair_deliver(&pr, 2);	/* IKE_SA_INIT request and response */
+	pr.n_wire = 0;		/* the IKE_AUTH request is lost */
+	conn_default(&a2, "two", "192.0.2.1", "192.0.2.2", "a2.test", "b.test", PSK,
+		     "chacha20poly1305-prfsha256-x25519");
+	a2.n_children = 1;
+	a2.children = &ca;
+	ike_conn_add(pr.p[0].e, &a2, pr.now);
+	ike_initiate(pr.p[0].e, "two", NULL, pr.now);
+	pair_run(&pr, pr.now + 10000);
+	ike_get_stats(pr.p[1].e, &st);
+	ok(log_find(&pr, 0, "B>A IKE_SA_INIT response 0 { N(COOKIE) }") >= 0 && st.cookies_sent == 1,
+	   "with one SA half-open, the next IKE_SA_INIT gets a cookie");
+	if (st.cookies_sent != 1)
+		dump_log(&pr);
+	ok(st.ike_sas == 2 && children_match(&pr) && live_children(&pr.p[0]) == 2,
+	   "both SAs come up (the first through a retransmission)");
+	pair_free(&pr);
+}
+
+struct seen {
+	int n;
+	char line[4][2048];
+};
+
+static void collect_sa(void *ctx, const struct ike_sa_info *in)
+{
+	struct seen *s = ctx;
+	char l[ADDR_STR_MAX], r[ADDR_STR_MAX], a[TS_STR_MAX], b[TS_STR_MAX];
+
+	if (s->n >= 4)
+		return;
+	snprintf(s->line[s->n++], sizeof(s->line[0]),
+		 "%s %s %s %s[%u] %s[%u] %s %s %s children=%u %s %s %s %s===%s spi_ok=%d rekey=%d",
+		 in->conn, in->state, in->initiator ? "initiator" : "responder",
+		 addr_format(&in->local.addr, l, sizeof(l)), in->local.port,
+		 addr_format(&in->remote.addr, r, sizeof(r)), in->remote.port, in->local_id,
+		 in->remote_id, in->proposal, in->n_children,
+		 in->n_children ? in->children[0].name : "-", in->n_children ? in->children[0].state : "-",
+		 in->n_children ? in->children[0].proposal : "-",
+		 in->n_children ? ts_format(&in->children[0].local_ts[0], a, sizeof(a)) : "-",
+		 in->n_children ? ts_format(&in->children[0].remote_ts[0], b, sizeof(b)) : "-",
+		 in->spi_i && in->spi_r && in->n_children && in->children[0].spi_in >= 256,
+		 in->rekey_in_ms > 0 && in->rekey_in_ms <= 14400000);
+}
+
+static void status(void)
+{
+	static struct pair pr;
+	struct cfg k = { "192.0.2.1", "192.0.2.2", "192.0.2.2", "%any", "a.test", "b.test", "b.test",
+			 "a.test", "10.1.0.0/24", "10.2.0.0/24", "10.2.0.0/24", "10.1.0.0/24", 0, 0, 0 };
+	struct seen a = { 0 }, b = { 0 };
+
+	pair_up_cfg(&pr, &k);
+	ike_initiate(pr.p[0].e, "net", NULL, pr.now);
+	pair_run(&pr, pr.now + 5000);
+	ike_foreach_sa(pr.p[0].e, NULL, pr.now, collect_sa, &a);
+	ike_foreach_sa(pr.p[1].e, "net", pr.now, collect_sa, &b);
+	is_int(a.n, 1, "list: one IKE SA on the initiator");
+	is_str(a.line[0], "net established initiator 192.0.2.1[500] 192.0.2.2[500] a.test b.test "
+	       "chacha20poly1305-prfsha256-x25519 children=1 net installed chacha20poly1305 "
+	       "10.1.0.0/24===10.2.0.0/24 spi_ok=1 rekey=1", "list: the initiator's view");
+	is_str(b.line[0], "net established responder 192.0.2.2[500] 192.0.2.1[500] b.test a.test "
+	       "chacha20poly1305-prfsha256-x25519 children=1 net installed chacha20poly1305 "
+	       "10.2.0.0/24===10.1.0.0/24 spi_ok=1 rekey=1", "list: the responder's view");
+	b.n = 0;
+	ike_foreach_sa(pr.p[1].e, "other", pr.now, collect_sa, &b);
+	is_int(b.n, 0, "list: filtered by connection");
+	pair_free(&pr);
+}
+
 int main(void)
 {
 	log_init("test", "/dev/null", LOG_LVL_ERR);
@@ -224,5 +320,7 @@ int main(void)
 	tunnel_fallback();
 	expiries();
 	initiator_refuses();
+	cookie_threshold();
+	status();
 	return tap_done();
 }
