@@ -231,7 +231,7 @@ int ike_init_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		sa_down(sa, "peer's X25519 value is invalid", true);
 		return -1;
 	}
-	sa->spi_r = m->hdr.spi_r;
+	sa_set_spis(sa, sa->spi_i, m->hdr.spi_r);
 	memcpy(hs->nr, nr, nr_len);
 	hs->nr_len = nr_len;
 	if (ike_derive_keys(&sa->keys, ch.prf, ch.encr, ch.encr_bits, shared, sizeof(shared),
@@ -410,10 +410,9 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *from,
 	}
 	sa->hs = hs;
 	sa_set_conn(sa, conn);
-	sa->spi_i = m->hdr.spi_i;
 	sa->local = *to;
 	sa->remote = *from;
-	sa_rehash(sa);		/* now findable by SPIi for retransmissions */
+	sa_set_spis(sa, m->hdr.spi_i, sa->spi_r);	/* findable by SPIi for retransmissions */
 	sa->dh_group = ch.dh;
 	hs->dh_group = ch.dh;
 	memcpy(hs->ni, ni, ni_len);

@@ -204,7 +204,8 @@ void sa_reap(struct ike_engine *e);
 struct ike_sa *sa_new(struct ike_engine *e, bool initiator, uint64_t now);
 void sa_free(struct ike_sa *sa);
 void sa_set_state(struct ike_sa *sa, enum ike_state st);
-void sa_rehash(struct ike_sa *sa);
+/* Change the SPIs of a filed SA (every lookup table follows). */
+void sa_set_spis(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r);
 struct ike_sa *sa_by_spi(struct ike_engine *e, uint64_t local_spi);
 /* A responder SA by the initiator's SPI and address (IKE_SA_INIT retransmissions). */
 struct ike_sa *sa_by_peer(struct ike_engine *e, uint64_t spi_i, const struct ike_endpoint *from);

@@ -50,14 +50,10 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t my_
 	if (!n)
 		return NULL;
 	/* sa_new drew a SPI; take the one already on the wire instead. */
-	if (initiator) {
-		n->spi_i = my_spi;
-		n->spi_r = peer_spi;
-	} else {
-		n->spi_r = my_spi;
-		n->spi_i = peer_spi;
-	}
-	sa_rehash(n);
+	if (initiator)
+		sa_set_spis(n, my_spi, peer_spi);
+	else
+		sa_set_spis(n, peer_spi, my_spi);
 	sa_set_conn(n, old->conn);
 	n->local = old->local;
 	n->remote = old->remote;

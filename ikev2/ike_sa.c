@@ -305,11 +305,12 @@ struct ike_sa *sa_new(struct ike_engine *e, bool initiator, uint64_t now)
 	return sa;
 }
 
-/* Re-file an SA whose own SPI changed (not used for random SPIs we pick,
- * kept for rekeys that adopt a prepared SPI). */
-void sa_rehash(struct ike_sa *sa)
+void sa_set_spis(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r)
 {
+	/* Un-file under the SPIs it was filed with, then file it anew. */
 	hash_remove(sa->e, sa);
+	sa->spi_i = spi_i;
+	sa->spi_r = spi_r;
 	hash_insert(sa->e, sa);
 }
 

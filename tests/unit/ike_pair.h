@@ -354,6 +354,26 @@ __attribute__((unused)) static void dump_log(const struct pair *pr)
 			printf("#   event %s: %s\n", pr->p[k].name, pr->p[k].ev[i]);
 }
 
+/* Every SA of the engine is filed exactly once under its own SPI, and
+ * nothing else is filed (white-box: a stale entry is a use-after-free). */
+__attribute__((unused)) static bool tables_sound(const struct ike_engine *e)
+{
+	size_t filed = 0;
+
+	for (size_t b = 0; b < e->hash_size; b++)
+		for (const struct ike_sa *x = e->hash[b]; x; x = x->hnext) {
+			bool listed = false;
+
+			for (const struct ike_sa *y = e->sas; y; y = y->next)
+				listed |= x == y;
+			if (!listed || sa_by_spi((struct ike_engine *)e, sa_my_spi(x)) != x)
+				return false;
+			if (++filed > e->n_sas)
+				return false;
+		}
+	return filed == e->n_sas;
+}
+
 /* ---- configuration helpers ---- */
 
 static void child_default(struct ike_child_cfg *c, const char *name, const char *lts,

@@ -457,6 +457,8 @@ static void ike_rekey_test(void)
 	ok(ev_find(&pr.p[0], "ike-down") < 0 && ev_find(&pr.p[1], "ike-down") < 0,
 	   "IKE rekey: no ike-down for the replaced SA");
 	ok(ev_find(&pr.p[0], "rekeyed net") >= 0, "IKE rekey: rekeyed event");
+	ok(tables_sound(pr.p[0].e) && tables_sound(pr.p[1].e),
+	   "IKE rekey: every SA filed once under its SPI, nothing stale");
 	pair_free(&pr);
 }
 
@@ -501,6 +503,7 @@ static void ike_collision(void)
 	ike_rekey(pr.p[0].e, "net", "net", false, pr.now);
 	pair_run(&pr, pr.now + 5000);
 	ok(children_match(&pr) && live_children(&pr.p[0]) == 1, "IKE collision: the survivor carries a rekey");
+	ok(tables_sound(pr.p[0].e) && tables_sound(pr.p[1].e), "IKE collision: SPI tables sound");
 	pair_free(&pr);
 }
 
