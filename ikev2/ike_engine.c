@@ -29,9 +29,11 @@ void send_raw(struct ike_engine *e, const struct ike_endpoint *from,
 	if (!e->env.send)
 		return;
 	if (from->port == e->o.natt_port && len > 1) {
-		uint8_t *b = e->in;	/* free while we send: input is done with it */
+		/* Its own buffer: responders still read the request (in e->in)
+		 * after answering it. */
+		uint8_t *b = e->wire;
 
-		if (len + 4 > sizeof(e->in) || p == b)
+		if (len + 4 > sizeof(e->wire))
 			return;
 		memcpy(b, zero, 4);
 		memcpy(b + 4, p, len);

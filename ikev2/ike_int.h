@@ -188,8 +188,9 @@ struct ike_engine {
 	uint64_t now;
 	struct log_ratelimit rl;
 	/* Scratch, so that no message costs an allocation. */
-	uint8_t in[IKE_MSG_MAX];
-	uint8_t out[IKE_MSG_MAX];
+	uint8_t in[IKE_MSG_MAX];	/* the message being processed (decrypted in place) */
+	uint8_t out[IKE_MSG_MAX];	/* the message being built */
+	uint8_t wire[IKE_MSG_MAX + 4];	/* what is sent, with the NAT-T marker */
 	char explain[2][IKE_EXPLAIN_MAX][IKE_EXPLAIN_LINE];
 	const char *explain_ptr[2][IKE_EXPLAIN_MAX];
 	unsigned n_explain[2];

@@ -310,6 +310,47 @@ static void status(void)
 	pair_free(&pr);
 }
 
+/* A peer that restarted says INITIAL_CONTACT; its old SAs go. Over
+ * NAT-T, where the response is sent with the non-ESP marker before the
+ * request's INITIAL_CONTACT is looked at. */
+static void initial_contact(void)
+{
+	static struct pair pr;
+	struct cfg k = { "192.0.2.1", "192.0.2.2", "192.0.2.2", "%any", "a.test", "b.test", "b.test",
+			 "a.test", "10.1.0.0/24", "10.2.0.0/24", "10.2.0.0/24", "10.1.0.0/24", 0, 0, 0 };
+	struct ike_conn_cfg a;
+	struct ike_stats st;
+
+	pair_up_cfg(&pr, &k);
+	conn_default(&a, "net", "192.0.2.1", "192.0.2.2", "a.test", "b.test", PSK,
+		     "chacha20poly1305-prfsha256-x25519");
+	a.nat_t = IKE_NAT_FORCE;
+	a.n_children = 1;
+	a.children = &ca;
+	ike_conn_add(pr.p[0].e, &a, pr.now);
+	ike_initiate(pr.p[0].e, "net", NULL, pr.now);
+	pair_run(&pr, pr.now + 5000);
+	ok(children_match(&pr), "INITIAL_CONTACT: first SA up (NAT-T forced)");
+	/* The initiator restarts: a new engine, same configuration. */
+	{
+		struct ike_env env = pr.p[0].e->env;
+
+		ike_engine_free(pr.p[0].e);
+		memset(pr.p[0].inst, 0, sizeof(pr.p[0].inst));
+		pr.p[0].e = ike_engine_new(NULL, &env);
+		pr.p[0].e->env.ctx = pr.p[0].e;
+		ike_conn_add(pr.p[0].e, &a, pr.now);
+	}
+	ike_initiate(pr.p[0].e, "net", NULL, pr.now);
+	pair_run(&pr, pr.now + 5000);
+	ike_get_stats(pr.p[1].e, &st);
+	ok(st.ike_sas == 1 && live_children(&pr.p[1]) == 1 && children_match(&pr),
+	   "INITIAL_CONTACT over 4500: the responder dropped the old SA and its child");
+	ok(ev_find(&pr.p[1], "ike-down net: replaced (INITIAL_CONTACT from peer)") >= 0,
+	   "INITIAL_CONTACT: the old SA's end is reported");
+	pair_free(&pr);
+}
+
 int main(void)
 {
 	log_init("test", "/dev/null", LOG_LVL_ERR);
@@ -322,5 +363,6 @@ int main(void)
 	initiator_refuses();
 	cookie_threshold();
 	status();
+	initial_contact();
 	return tap_done();
 }
