@@ -159,8 +159,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	target = data[2] & 1 ? 0 : 1;
 	to = live_sa(target);
 	from = to ? mate(!target, to) : NULL;
-	if (!from || !to)
-		return 0;
+	if (!from) {
+		/* The two sides no longer share an SA (one deleted, the other
+		 * not told): start over rather than stall. */
+		fresh_pair();
+		to = live_sa(target);
+		from = to ? mate(!target, to) : NULL;
+		if (!from)
+			return 0;
+	}
 	if ((data[0] & 3) == 3) {
 		/* A response: make the target start an exchange first. */
 		ike_rekey(w.e[target], "fz", "net", false, w.now);
