@@ -11,9 +11,10 @@
 #
 #   netns bA: ikepeer --count N (192.0.2.1) <-- veth --> netns bB: responder (192.0.2.2)
 #
-# It prints established SAs per second for each and the responder's RSS
-# growth per established SA, and ends with
-#   bench ike: ratio_vs_strongswan=A/B rss_per_sa_kib=… ours_sa_per_s=… swan_sa_per_s=… swan_rss_per_sa_kib=…
+# It prints established SAs per second for each, the responder's RSS growth
+# and CPU time per established SA (CPU time is the steadier figure on a
+# shared machine: the generator and the responder share its cores), and ends
+#   bench ike: ratio_vs_strongswan=A/B rss_per_sa_kib=… … cpu_ratio_vs_strongswan=…
 #
 # RESPONDER selects (a): "ikepeer" (the engine on sockets, no datapath) until
 # secgw-iked runs IKE; then "iked". Needs root, make (release binaries in
@@ -53,6 +54,9 @@ netns_addr "$NSB" b0 192.0.2.2/24
 netns_addr "$NSB" lo 10.2.0.1/24
 
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+# CPU time (user+system) a process has used, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
 
 # wait_for FILE PATTERN SECONDS
 wait_for() {
@@ -63,10 +67,12 @@ wait_for() {
 	done
 }
 
-# load LABEL RESPONDER_PID: run the generator, print "rate rss_per_sa_kib".
+# load LABEL RESPONDER_PID: run the generator, print
+# "rate rss_per_sa_kib responder_cpu_us_per_sa".
 load() {
-	local label=$1 rpid=$2 before after line rate out=$WORK/load-$1.out
+	local label=$1 rpid=$2 before after line rate out=$WORK/load-$1.out c0 c1
 	before=$(rss_kib "$rpid")
+	c0=$(cpu_ticks "$rpid")
 	ip netns exec "$NSA" "$BIN/ikepeer" --local 192.0.2.1 --remote 192.0.2.2 --psk "$PSK" \
 		--remote-id %any --count "$N" --parallel "$P" --retransmit-ms 2000 --tries 3 \
 		--local-ts 10.128.0.1 --remote-ts 10.2.0.0/24 \
@@ -79,11 +85,13 @@ load() {
 		return 1
 	fi
 	after=$(rss_kib "$rpid")
+	c1=$(cpu_ticks "$rpid")
 	line=$(grep '^all-up' "$out")
 	rate=$(awk '{print $4}' <<<"$line")
 	kill -KILL "$lpid"
 	wait "$lpid" 2>/dev/null
-	printf '%s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')"
+	printf '%s %s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')" \
+		"$(awk -v a="$c1" -v b="$c0" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", (a-b)*1e6/hz/n}')"
 }
 
 # (a) ours
@@ -102,8 +110,8 @@ ikepeer)
 	exit 1
 	;;
 esac
-read -r ours_rate ours_rss < <(load ours "$rpid") || exit 1
-echo "secgw ($RESPONDER) responder: $N IKE+CHILD SAs, $ours_rate per second, RSS +$ours_rss KiB per SA"
+read -r ours_rate ours_rss ours_cpu < <(load ours "$rpid") || exit 1
+echo "secgw ($RESPONDER) responder: $N IKE+CHILD SAs, $ours_rate per second, RSS +$ours_rss KiB per SA, CPU $ours_cpu us per SA"
 kill -KILL "$rpid"
 
 # (b) strongSwan
@@ -149,9 +157,10 @@ SWAN_LOGLEVEL=${SWAN_LOGLEVEL:--1} SWAN_IKE_LOGLEVEL=${SWAN_IKE_LOGLEVEL:--1} SW
 	block_threshold = 1000000
 	init_limit_half_open = 1000000" swan_start "$WORK/swan" "$NSB" || exit 1
 spid=$(swan_pid "$WORK/swan")
-read -r swan_rate swan_rss < <(load swan "$spid") || exit 1
-echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA"
+read -r swan_rate swan_rss swan_cpu < <(load swan "$spid") || exit 1
+echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA, CPU $swan_cpu us per SA"
 swan_stop "$WORK/swan"
 
 ratio=$(awk -v a="$ours_rate" -v b="$swan_rate" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')
-echo "bench ike: ratio_vs_strongswan=$ratio rss_per_sa_kib=$ours_rss ours_sa_per_s=$ours_rate swan_sa_per_s=$swan_rate swan_rss_per_sa_kib=$swan_rss n=$N parallel=$P responder=$RESPONDER"
+cpu_ratio=$(awk -v a="$ours_cpu" -v b="$swan_cpu" 'BEGIN{printf "%.2f", (a > 0 ? b / a : 0)}')
+echo "bench ike: ratio_vs_strongswan=$ratio rss_per_sa_kib=$ours_rss ours_sa_per_s=$ours_rate swan_sa_per_s=$swan_rate swan_rss_per_sa_kib=$swan_rss ours_cpu_us_per_sa=$ours_cpu swan_cpu_us_per_sa=$swan_cpu cpu_ratio_vs_strongswan=$cpu_ratio n=$N parallel=$P responder=$RESPONDER"
