@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the agent suites (tests/bats/agent_*.bats): start a real
+# secgw-agent on a free loopback port with its own state directory, talk to it
+# through secgw-testclient (libcurl), and compare the database before/after.
+#
+#   agent_start [ARGS…]   start it (state in $AGENT_DIR), wait for /health,
+#                         set AGENT_PID AGENT_URL AGENT_DB ADMIN_PASSWORD TOKEN
+#   agent_stop            SIGTERM it (by pid) and wait
+#   api METHOD PATH [BODY] [testclient options…]
+#                         sets STATUS; the body is in $RESP, headers in $HDRS
+#   jq_body FILTER        jq -r FILTER on the last body
+#   db_sum                a checksum of every table a request could change
+load helpers
+
+TC=$SECGW_BIN/secgw-testclient
+AGENT=$SECGW_BIN/secgw-agent
+
+agent_start() {
+	AGENT_DIR=${AGENT_DIR:-$BATS_FILE_TMPDIR/state}
+	AGENT_PORT=$(free_port)
+	AGENT_URL=${AGENT_SCHEME:-http}://127.0.0.1:$AGENT_PORT
+	AGENT_DB=$AGENT_DIR/secgw.db
+	AGENT_OUT=$BATS_FILE_TMPDIR/agent.out
+	AGENT_LOG=${AGENT_LOG:-$BATS_FILE_TMPDIR/agent.log}
+	"$AGENT" --state-dir "$AGENT_DIR" --listen "127.0.0.1:$AGENT_PORT" "$@" \
+		>>"$AGENT_OUT" 2>>"$AGENT_LOG" &
+	AGENT_PID=$!
+	wait_until 20 agent_healthy || { cat "$AGENT_LOG" >&2; return 1; }
+	ADMIN_PASSWORD=$(cat "$AGENT_DIR/admin-password")
+	if [[ -z ${TOKEN:-} ]]; then
+		TOKEN=$("$AGENT" bootstrap-token --state-dir "$AGENT_DIR")
+	fi
+	export AGENT_DIR AGENT_PORT AGENT_URL AGENT_DB AGENT_OUT AGENT_LOG AGENT_PID ADMIN_PASSWORD TOKEN
+}
+
+agent_healthy() {
+	pid_alive "$AGENT_PID" && [[ $("$TC" ${CACERT:+--cacert "$CACERT"} GET "$AGENT_URL/api/v1/health" 2>/dev/null) == 200 ]]
+}
+
+# agent_stop: SIGTERM, wait, and fail if the sanitizers reported anything.
+agent_stop() {
+	stop_pid "$AGENT_PID" 20
+	agent_log_clean
+}
+
+agent_log_clean() {
+	if grep -q 'Sanitizer\|runtime error:' "$AGENT_LOG" 2>/dev/null; then
+		grep -A 30 'Sanitizer\|runtime error:' "$AGENT_LOG" | head -n 60 >&2
+		return 1
+	fi
+}
+
+RESP=${BATS_TEST_TMPDIR:-/tmp}/resp
+HDRS=${BATS_TEST_TMPDIR:-/tmp}/hdrs
+
+api() {
+	local method=$1 path=$2 body=${3-}
+	shift 2
+	(($# > 0)) && shift
+	RESP=$BATS_TEST_TMPDIR/resp
+	HDRS=$BATS_TEST_TMPDIR/hdrs
+	local args=(-o "$RESP" -D "$HDRS")
+	[[ -n ${API_TOKEN-$TOKEN} ]] && args+=(-t "${API_TOKEN-$TOKEN}")
+	[[ -n ${CACERT:-} ]] && args+=(--cacert "$CACERT")
+	[[ -n $body ]] && args+=(-d "$body")
+	STATUS=$("$TC" "${args[@]}" "$@" "$method" "$AGENT_URL/api/v1$path") || STATUS=000
+	# Every answer from the agent is logged for the secret scan (agent_secrets.bats).
+	{ echo "== $method $path $STATUS"; cat "$HDRS" "$RESP" 2>/dev/null; echo; } >>"$BATS_FILE_TMPDIR/responses.log"
+}
+
+jq_body() {
+	jq -r "$1" <"$RESP"
+}
+
+header() {
+	grep -i "^$1:" "$HDRS" | head -n1 | cut -d' ' -f2- | tr -d '\r'
+}
+
+# expect_status WANT: fail with the body shown when the last answer differs.
+expect_status() {
+	if [[ $STATUS != "$1" ]]; then
+		echo "expected HTTP $1, got $STATUS:" >&2
+		cat "$RESP" >&2
+		echo >&2
+		return 1
+	fi
+}
+
+db_sum() {
+	sqlite3 "$AGENT_DB" "
+		SELECT 'c', name, config, psk, revision FROM connections ORDER BY name;
+		SELECT 'h', conn_id, name, position, config FROM children ORDER BY conn_id, position;
+		SELECT 's', name, type, hex(box), revision FROM secrets ORDER BY name;
+		SELECT 'r', number, author, comment, summary FROM revisions ORDER BY number;
+		SELECT 'x', revision, seq, kind, name, old, new FROM revision_changes ORDER BY revision, seq;
+		SELECT 'u', name, role, pwhash FROM users ORDER BY name;
+		SELECT 't', id, name, revoked FROM tokens ORDER BY id;" | sha256sum | cut -d' ' -f1
+}
