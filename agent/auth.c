@@ -176,7 +176,7 @@ int64_t auth_token_create(struct db *d, int64_t user_id, const char *name, int64
 
 static enum hres deny(struct req *r, struct db *d, const char *why)
 {
-	audit_write(d, r, "", "auth.failed", r->path, 401, 0, why);
+	audit_write(d, r, "", "auth.failed", r->url, 401, 0, why);
 	reply_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"secgw\"");
 	return reply_problemf(r, P_UNAUTHORIZED, "%s", why);
 }
@@ -269,7 +269,7 @@ enum hres auth_request(struct req *r)
 		snprintf(detail, sizeof(detail), "%s %s needs the %s role (user %s is %s)",
 			 method_name(r->method), r->route->pattern, role_name(r->route->min_role),
 			 r->who.name, role_name(r->who.role));
-		audit_write(d, r, NULL, "auth.forbidden", r->path, 403, 0, detail);
+		audit_write(d, r, NULL, "auth.forbidden", r->url, 403, 0, detail);
 		return reply_problem(r, P_FORBIDDEN, detail, NULL);
 	}
 	if (r->who.kind == AUTH_SESSION && r->method != M_GET && r->method != M_HEAD) {
@@ -278,7 +278,7 @@ enum hres auth_request(struct req *r)
 
 		if (!given || strlen(given) != strlen(csrf) ||
 		    sodium_memcmp(given, csrf, strlen(csrf)) != 0) {
-			audit_write(d, r, NULL, "auth.csrf", r->path, 403, 0, "missing or wrong " CSRF_HEADER);
+			audit_write(d, r, NULL, "auth.csrf", r->url, 403, 0, "missing or wrong " CSRF_HEADER);
 			return reply_problemf(r, P_CSRF, "a request with a session cookie that changes something "
 					      "needs the %s header from the login answer", CSRF_HEADER);
 		}

@@ -2,6 +2,7 @@
 #include "agent/http.h"
 #include "agent/agent.h"
 #include "agent/audit.h"
+#include "agent/revision.h"
 #include "agent/routes.h"
 #include "log.h"
 
@@ -89,7 +90,7 @@ static enum hres queue(struct req *r, unsigned status, struct MHD_Response *resp
 		return H_FATAL;
 	if (r->status) {
 		/* A handler answering twice is a bug: keep the first answer. */
-		log_err("http: second answer (%u after %u) to %s", status, r->status, r->path);
+		log_err("http: second answer (%u after %u) to %s", status, r->status, r->url);
 		MHD_destroy_response(resp);
 		return H_OK;
 	}
@@ -296,7 +297,7 @@ static void begin(struct req *r, const char *url, const char *method)
 		reply_problemf(r, P_URI_TOO_LONG, "the URL is longer than %d bytes", AGENT_URL_MAX);
 		return;
 	}
-	snprintf(r->path, sizeof(r->path), "%s", url);
+	snprintf(r->url, sizeof(r->url), "%s", url);
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	    (url[strlen(API_PREFIX)] != '/' && url[strlen(API_PREFIX)] != '\0')) {
 		reply_problemf(r, P_NOT_FOUND, "no such route: %s (the API is under %s/)", url, API_PREFIX);
@@ -320,6 +321,15 @@ static void begin(struct req *r, const char *url, const char *method)
 	if (cl && strtoull(cl, NULL, 10) > AGENT_BODY_MAX) {
 		reply_problemf(r, P_TOO_LARGE, "the body is larger than %d bytes", AGENT_BODY_MAX);
 		return;
+	}
+	{
+		const char *comment = req_header(r, COMMENT_HEADER);
+
+		if (comment && strlen(comment) > REVISION_COMMENT_MAX) {
+			reply_problemf(r, P_BAD_REQUEST, "%s is longer than %d bytes", COMMENT_HEADER,
+				       REVISION_COMMENT_MAX);
+			return;
+		}
 	}
 	if (r->route->min_role != ROLE_PUBLIC && auth_request(r) != H_OK)
 		return;

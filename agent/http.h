@@ -97,7 +97,8 @@ struct req {
 	enum http_method method;
 	const struct route *route;
 	int route_index;		/* -1: no route matched */
-	char path[AGENT_URL_MAX + 1];	/* decoded copy; params point into it */
+	char url[AGENT_URL_MAX + 1];	/* the decoded path as requested (audit, logs) */
+	char path[AGENT_URL_MAX + 1];	/* copy under /api/v1; params point into it */
 	const char *params[AGENT_PARAMS_MAX];
 	unsigned n_params;
 	char source[64];		/* client address, for audit and revisions */
