@@ -38,7 +38,7 @@ enum hres api_children_list(struct req *r)
 	struct db *d = store_db(r->ag->store);
 	int64_t rev = 0;
 	bool err;
-	json_t *conn;
+	json_t *conn, *body;
 	char etag[32];
 
 	if (!d)
@@ -50,8 +50,9 @@ enum hres api_children_list(struct req *r)
 		return not_found(r, true);
 	etag_revision(etag, sizeof(etag), rev);
 	reply_header(r, MHD_HTTP_HEADER_ETAG, etag);
-	return reply_json(r, 200, json_pack("{s:O, s:I}", "items", json_object_get(conn, "children"),
-					    "revision", (json_int_t)rev));
+	body = json_pack("{s:O, s:I}", "items", json_object_get(conn, "children"), "revision", (json_int_t)rev);
+	json_decref(conn);
+	return reply_json(r, 200, body);
 }
 
 enum hres api_child_get(struct req *r)
