@@ -264,7 +264,7 @@ HQ='{"name":"hq","remote_addrs":["192.0.2.9"],"psk":"hqkey","children":[{"name":
 	api GET /tokens
 	expect_status 200
 	[[ $(jq_body "[.items[]|select(.id==$id)][0].name") == ci ]]
-	! grep -q "$t" "$RESP"
+	absent "$t" "$RESP"
 	API_TOKEN=$t api GET /connections
 	expect_status 200
 	api DELETE "/tokens/$id"

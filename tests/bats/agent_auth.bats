@@ -132,7 +132,7 @@ concrete() {
 @test "a viewer never sees a secret, not even its name" {
 	API_TOKEN=$(cat "$BATS_FILE_TMPDIR/token-viewer") api GET /secrets
 	expect_status 403
-	! grep -q hqkey "$RESP"
+	absent hqkey "$RESP"
 }
 
 @test "token expiry: a token with expires_in stops working when it expires" {

@@ -96,3 +96,16 @@ db_sum() {
 		SELECT 'u', name, role, pwhash FROM users ORDER BY name;
 		SELECT 't', id, name, revoked FROM tokens ORDER BY id;" | sha256sum | cut -d' ' -f1
 }
+
+# absent TEXT FILE…: fail (naming the file) when TEXT occurs in any FILE.
+# (A bare `! grep …` never fails a Bats test: errexit ignores negations.)
+absent() {
+	local text=$1 f
+	shift
+	for f in "$@"; do
+		if grep -qaF -- "$text" "$f"; then
+			echo "found '$text' in $f" >&2
+			return 1
+		fi
+	done
+}
