@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct db {
 	struct store *store;
@@ -137,10 +138,45 @@ static void forget_thread(void *p)
 	(void)p;	/* connections are closed by store_close, not per thread */
 }
 
+/*
+ * A database written by a newer agent is refused before anything touches it
+ * (even switching to WAL rewrites the header), so the newer agent can still
+ * use it. Read-only look; a file without schema_version is ours to create.
+ */
+static bool newer_than_us(const char *path)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int latest = 0, have = 0;
+
+	for (const struct embed_file *m = embed_migrations; m->name; m++)
+		latest = atoi(m->name);
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(h);
+		return false;
+	}
+	sqlite3_busy_timeout(h, STORE_BUSY_TIMEOUT_MS);
+	if (sqlite3_prepare_v2(h, "SELECT MAX(version) FROM schema_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	if (have > latest) {
+		log_err("store: %s has schema version %d, newer than this agent knows (%d); "
+			"refusing to run an older agent on it", path, have, latest);
+		return true;
+	}
+	return false;
+}
+
 struct store *store_open(const char *path)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	struct store *s;
 	struct db *d;
+
+	if (access(path, F_OK) == 0 && newer_than_us(path))
+		return NULL;
+	s = calloc(1, sizeof(*s));
 
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
