@@ -55,6 +55,65 @@ static enum hres reply_doc(struct req *r, unsigned status, json_t *doc, int64_t 
 	return reply_json(r, status, doc);
 }
 
+/* A growing buffer for jansson's dump callback. */
+struct outbuf {
+	struct cached_body *b;
+	size_t cap;
+};
+
+static int out_put(const char *p, size_t n, void *ctx)
+{
+	struct outbuf *o = ctx;
+
+	/* cap counts data bytes; one more is always there for the NUL. */
+	if (o->b->len + n > o->cap) {
+		size_t cap = o->cap * 2 + n + 4096;
+		struct cached_body *nb = realloc(o->b, sizeof(*nb) + cap + 1);
+
+		if (!nb)
+			return -1;
+		o->b = nb;
+		o->cap = cap;
+	}
+	memcpy(o->b->data + o->b->len, p, n);
+	o->b->len += n;
+	o->b->data[o->b->len] = '\0';
+	return 0;
+}
+
+static int out_json(struct outbuf *o, json_t *v)
+{
+	int rc = v ? json_dump_callback(v, out_put, o, JSON_COMPACT | JSON_ENCODE_ANY) : -1;
+
+	json_decref(v);
+	return rc;
+}
+
+/*
+ * {"items":[…],"next_cursor":…,"revision":N}. Every value is encoded by
+ * jansson; only the three member names and the brackets are written here.
+ */
+static struct cached_body *list_body(struct db *d, const char *prefix, const char *cursor,
+				     unsigned limit, int64_t rev)
+{
+	struct outbuf o = { .b = cached_body_new("", 0), .cap = 0 };
+	char last[NAME_MAX_LEN + 1];
+	bool more;
+
+	if (!o.b)
+		return NULL;
+	if (out_put("{\"items\":[", 10, &o) < 0 ||
+	    conf_conn_write(d, prefix, cursor, limit, out_put, &o, last, &more) < 0 ||
+	    out_put("],\"next_cursor\":", 16, &o) < 0 ||
+	    out_json(&o, more ? json_string(last) : json_null()) < 0 ||
+	    out_put(",\"revision\":", 12, &o) < 0 ||
+	    out_json(&o, json_integer(rev)) < 0 || out_put("}", 1, &o) < 0) {
+		free(o.b);
+		return NULL;
+	}
+	return o.b;
+}
+
 enum hres api_connections_list(struct req *r)
 {
 	struct agent *ag = r->ag;
@@ -64,9 +123,6 @@ enum hres api_connections_list(struct req *r)
 	char key[LIST_CACHE_KEY_MAX], etag[32];
 	struct cached_body *b;
 	int64_t rev = atomic_load(&ag->revision);
-	json_t *items, *body;
-	bool more = false;
-	char *text;
 
 	if (!d)
 		return H_FATAL;
@@ -88,23 +144,8 @@ enum hres api_connections_list(struct req *r)
 	if (db_read_begin(d) < 0)
 		return H_FATAL;
 	rev = revision_current(d);
-	items = json_array();
-	if (conf_conn_list(d, prefix, cursor, limit, items, &more) < 0) {
-		db_read_end(d);
-		json_decref(items);
-		return H_FATAL;
-	}
+	b = list_body(d, prefix, cursor, limit, rev);
 	db_read_end(d);
-	body = json_pack("{s:o, s:s?, s:I}", "items", items,
-			 "next_cursor", more ? json_string_value(json_object_get(
-				 json_array_get(items, json_array_size(items) - 1), "name")) : NULL,
-			 "revision", (json_int_t)rev);
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!text)
-		return H_FATAL;
-	b = cached_body_new(text, strlen(text));
-	free(text);
 	if (!b)
 		return H_FATAL;
 	cache_put(&ag->cache, rev, key, b);

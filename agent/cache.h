@@ -18,7 +18,7 @@
 enum {
 	LIST_CACHE_ENTRIES = 8,
 	LIST_CACHE_KEY_MAX = 256,
-	LIST_CACHE_BODY_MAX = 1 << 20,	/* larger answers are built each time */
+	LIST_CACHE_BODY_MAX = 256 << 10,	/* larger answers are built each time: at most 2 MiB cached */
 };
 
 struct cached_body {

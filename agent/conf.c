@@ -178,15 +178,15 @@ int conf_conn_delete(struct db *d, const char *name)
 	return sqlite3_changes(db_handle(d)) > 0 ? 1 : 0;
 }
 
-int conf_conn_list(struct db *d, const char *prefix, const char *after, unsigned limit,
-		   json_t *items, bool *more)
+int conf_conn_write(struct db *d, const char *prefix, const char *after, unsigned limit,
+		    json_dump_callback_t fn, void *ctx, char *last, bool *more)
 {
 	/*
 	 * Names are [A-Za-z0-9_.-], all below 0x7f, so "prefix" .. "prefix\x7f"
 	 * is exactly the names starting with prefix, and the index serves it.
 	 */
 	static const char sql[] =
-		"SELECT id, config FROM connections WHERE name > ?1 AND name >= ?2 AND name < ?3 "
+		"SELECT id, config, name FROM connections WHERE name > ?1 AND name >= ?2 AND name < ?3 "
 		"ORDER BY name LIMIT ?4";
 	sqlite3_stmt *st = db_stmt(d, sql);
 	char hi[NAME_MAX_LEN + 2];
@@ -194,6 +194,7 @@ int conf_conn_list(struct db *d, const char *prefix, const char *after, unsigned
 	int rc;
 
 	*more = false;
+	last[0] = '\0';
 	if (!st)
 		return -1;
 	snprintf(hi, sizeof(hi), "%s\x7f", prefix ? prefix : "");
@@ -201,21 +202,27 @@ int conf_conn_list(struct db *d, const char *prefix, const char *after, unsigned
 	sqlite3_bind_text(st, 2, prefix ? prefix : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, hi, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
-	/* Rows first, children after: the children statement must not run inside this one's step loop
-	 * on the same cached statement, but a different statement is fine. */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *doc;
+		int w;
 
 		if (n == limit) {
 			*more = true;
 			break;
 		}
+		snprintf(last, NAME_MAX_LEN + 1, "%s", sqlite3_column_text(st, 2));
 		doc = assemble(d, sqlite3_column_int64(st, 0), load_text(st, 1));
-		if (!doc) {
+		if (!doc || (n && fn(",", 1, ctx) < 0)) {
+			json_decref(doc);
 			db_done(st);
 			return -1;
 		}
-		json_array_append_new(items, doc);
+		w = json_dump_callback(doc, fn, ctx, JSON_COMPACT);
+		json_decref(doc);
+		if (w < 0) {
+			db_done(st);
+			return -1;
+		}
 		n++;
 	}
 	db_done(st);

@@ -35,11 +35,14 @@ int conf_conn_delete(struct db *d, const char *name);
 
 /*
  * One page of connections ordered by name: names > after (NULL: from the
- * start) starting with prefix (NULL: any). items gets up to limit documents;
- * *more is set when there are further ones.
+ * start) starting with prefix (NULL: any), at most limit of them, written
+ * as comma-separated JSON documents through fn (jansson's dump callback).
+ * Each document is built, written and freed before the next, so a page of
+ * 1000 costs one connection's tree, not a thousand. last (NAME_MAX_LEN+1
+ * bytes) gets the last name written; *more tells whether others follow.
  */
-int conf_conn_list(struct db *d, const char *prefix, const char *after, unsigned limit,
-		   json_t *items, bool *more);
+int conf_conn_write(struct db *d, const char *prefix, const char *after, unsigned limit,
+		    json_dump_callback_t fn, void *ctx, char *last, bool *more);
 
 /*
  * Check that every secret a connection (or child) document names exists and

@@ -8,7 +8,7 @@ AGENT_PKGS := libmicrohttpd jansson sqlite3 libsodium
 AGENT_GEN := $(B)/gen/agent_embed.c
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(AGENT_GEN)
 DEB_BUILD += libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
-DEB_CHECK += sqlite3 jq openssl bats curl
+DEB_CHECK += sqlite3 jq openssl bats curl python3
 
 $(AGENT_GEN): agent/embed.sh $(sort $(wildcard schema/*.sql)) docs/openapi.json
 	@mkdir -p $(@D)
