@@ -194,3 +194,12 @@ C='"name":"x1","psk":"hqkey"'
 		jq -e --arg f "$f" '[.errors[].field] | index($f) != null' "$RESP" >/dev/null
 	done
 }
+
+@test "request headers over the limit: refused by libmicrohttpd (431), the agent keeps serving" {
+	local before=$(db_sum)
+	api POST /connections "{$C}" -H "X-Padding: $(head -c 24000 /dev/zero | tr '\0' a)"
+	expect_status 431
+	[[ $(db_sum) == "$before" ]]
+	api GET /connections/hq
+	expect_status 200
+}
