@@ -217,13 +217,9 @@ enum hres api_children_create(struct req *r)
 
 	/* The name decides the target; check it before taking the write lock. */
 	if (!json_is_string(n) || !name_valid(json_string_value(n))) {
-		enum hres h;
-
 		ferrs_init(&e);
 		ferrs_add(&e, "name", n ? "must be 1 to 64 of A-Z a-z 0-9 _ . -" : "is required");
-		h = reply_invalid(r, &e);
-		ferrs_free(&e);
-		return h;
+		return reply_invalid(r, &e);
 	}
 	return mutate(r, OP_CREATE);
 }

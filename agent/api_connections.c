@@ -220,21 +220,23 @@ fatal:
 	return H_FATAL;
 }
 
-enum hres api_connections_create(struct req *r)
+/* Validate a connection body (after any merge) and store it. */
+static enum hres validate_save(struct req *r, const json_t *body, const char *action, bool creating_ok)
 {
 	struct ferrs e;
 	json_t *doc;
 
 	ferrs_init(&e);
-	doc = model_connection(r->json, "", &e);
-	if (!doc) {
-		enum hres h = reply_invalid(r, &e);
-
-		ferrs_free(&e);
-		return h;
-	}
+	doc = model_connection(body, "", &e);
+	if (!doc)
+		return reply_invalid(r, &e);
 	ferrs_free(&e);
-	return save(r, "connection.create", doc, false);
+	return save(r, action, doc, creating_ok);
+}
+
+enum hres api_connections_create(struct req *r)
+{
+	return validate_save(r, r->json, "connection.create", false);
 }
 
 enum hres api_connection_get(struct req *r)
@@ -261,46 +263,40 @@ enum hres api_connection_get(struct req *r)
 	return reply_doc(r, 200, doc, rev, NULL);
 }
 
-/* The body's "name" must be absent or equal to the URL's: no renames by accident. */
-static bool name_matches(struct req *r, json_t *body, const char *url_name, struct ferrs *e)
+/*
+ * The body's "name" must be absent (it is taken from the URL) or equal to
+ * the URL's: no renames by accident. false (422 answered) when it differs.
+ */
+static bool name_matches(struct req *r, json_t *body)
 {
+	const char *url_name = req_param(r, 0);
 	const json_t *n = json_object_get(body, "name");
+	struct ferrs e;
 
 	if (!n) {
 		json_object_set_new(body, "name", json_string(url_name));
 		return true;
 	}
-	if (!json_is_string(n) || strcmp(json_string_value(n), url_name) != 0) {
-		ferrs_addf(e, "name", "must be \"%s\" as in the URL (renaming is not supported)", url_name);
-		return false;
-	}
-	(void)r;
-	return true;
+	if (json_is_string(n) && strcmp(json_string_value(n), url_name) == 0)
+		return true;
+	ferrs_init(&e);
+	ferrs_addf(&e, "name", "must be \"%s\" as in the URL (renaming is not supported)", url_name);
+	reply_invalid(r, &e);
+	return false;
 }
 
 enum hres api_connection_put(struct req *r)
 {
-	struct ferrs e;
-	json_t *doc = NULL;
-
-	ferrs_init(&e);
-	if (name_matches(r, r->json, req_param(r, 0), &e))
-		doc = model_connection(r->json, "", &e);
-	if (!doc) {
-		enum hres h = reply_invalid(r, &e);
-
-		ferrs_free(&e);
-		return h;
-	}
-	ferrs_free(&e);
-	return save(r, "connection.replace", doc, true);
+	if (!name_matches(r, r->json))
+		return H_ANSWERED;
+	return validate_save(r, r->json, "connection.replace", true);
 }
 
 enum hres api_connection_patch(struct req *r)
 {
 	struct db *d = store_db(r->ag->store);
-	struct ferrs e;
-	json_t *stored, *merged, *doc = NULL;
+	json_t *stored, *merged;
+	enum hres h;
 	bool err;
 
 	if (!d)
@@ -313,18 +309,9 @@ enum hres api_connection_patch(struct req *r)
 		return reply_problemf(r, P_NOT_FOUND, "no connection named \"%s\"", req_param(r, 0));
 	merged = model_merge_patch(stored, r->json);
 	json_decref(stored);
-	ferrs_init(&e);
-	if (name_matches(r, merged, req_param(r, 0), &e))
-		doc = model_connection(merged, "", &e);
+	h = name_matches(r, merged) ? validate_save(r, merged, "connection.update", true) : H_ANSWERED;
 	json_decref(merged);
-	if (!doc) {
-		enum hres h = reply_invalid(r, &e);
-
-		ferrs_free(&e);
-		return h;
-	}
-	ferrs_free(&e);
-	return save(r, "connection.update", doc, true);
+	return h;
 }
 
 enum hres api_connection_delete(struct req *r)

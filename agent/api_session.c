@@ -103,12 +103,8 @@ enum hres api_session_login(struct req *r)
 		ferrs_add(&e, "username", "is required (a user name)");
 	if (!pw || json_string_length(json_object_get(r->json, "password")) > PASSWORD_MAX)
 		ferrs_add(&e, "password", "is required (a string of at most 128 bytes)");
-	if (ferrs_count(&e)) {
-		enum hres hr = reply_invalid(r, &e);
-
-		ferrs_free(&e);
-		return hr;
-	}
+	if (ferrs_count(&e))
+		return reply_invalid(r, &e);
 	ferrs_free(&e);
 
 	wait = limiter_wait(&ag->limiter, user, r->source, now);

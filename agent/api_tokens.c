@@ -173,12 +173,8 @@ enum hres api_tokens_create(struct req *r)
 			   TOKEN_TTL_MAX_S);
 	if (json_object_get(r->json, "user") && (!user || !name_valid(user)))
 		ferrs_add(&e, "user", "must be a user name");
-	if (ferrs_count(&e)) {
-		enum hres h = reply_invalid(r, &e);
-
-		ferrs_free(&e);
-		return h;
-	}
+	if (ferrs_count(&e))
+		return reply_invalid(r, &e);
 	ferrs_free(&e);
 	if (user && strcmp(user, r->who.name) != 0 && r->who.role != ROLE_ADMIN)
 		return reply_problem(r, P_FORBIDDEN, "only an admin creates tokens for other users", NULL);
@@ -192,9 +188,7 @@ enum hres api_tokens_create(struct req *r)
 			store_rollback(d);
 			ferrs_init(&e);
 			ferrs_addf(&e, "user", "no user named \"%s\"", user);
-			reply_invalid(r, &e);
-			ferrs_free(&e);
-			return H_ANSWERED;
+			return reply_invalid(r, &e);
 		}
 	}
 	id = auth_token_create(d, uid, name, expires, token, sizeof(token));

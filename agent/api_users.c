@@ -103,12 +103,8 @@ enum hres api_users_create(struct req *r)
 		return H_FATAL;
 	ferrs_init(&e);
 	check_fields(r, true, &e);
-	if (ferrs_count(&e)) {
-		enum hres h = reply_invalid(r, &e);
-
-		ferrs_free(&e);
-		return h;
-	}
+	if (ferrs_count(&e))
+		return reply_invalid(r, &e);
 	ferrs_free(&e);
 	/* Hash before taking the write lock: Argon2 is slow on purpose. */
 	if (auth_password_hash(json_string_value(json_object_get(r->json, "password")), hash) < 0)
@@ -204,12 +200,8 @@ enum hres api_user_patch(struct req *r)
 		return H_FATAL;
 	ferrs_init(&e);
 	check_fields(r, false, &e);
-	if (ferrs_count(&e)) {
-		enum hres h = reply_invalid(r, &e);
-
-		ferrs_free(&e);
-		return h;
-	}
+	if (ferrs_count(&e))
+		return reply_invalid(r, &e);
 	ferrs_free(&e);
 	if (pw && auth_password_hash(pw, hash) < 0)
 		return H_FATAL;

@@ -178,7 +178,7 @@ enum hres reply_invalid(struct req *r, struct ferrs *e)
 	char detail[64];
 
 	snprintf(detail, sizeof(detail), "%d field%s invalid", n, n == 1 ? " is" : "s are");
-	return reply_problem(r, P_INVALID, detail, ferrs_take(e));
+	return reply_problem(r, P_INVALID, detail, ferrs_take(e));	/* ferrs_take empties e */
 }
 
 void etag_revision(char *out, size_t len, int64_t revision)

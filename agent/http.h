@@ -148,7 +148,8 @@ enum hres reply_empty(struct req *r, unsigned status);
 enum hres reply_problem(struct req *r, enum problem p, const char *detail, json_t *errors);
 __attribute__((format(printf, 3, 4)))
 enum hres reply_problemf(struct req *r, enum problem p, const char *fmt, ...);
-/* 422 with the collected field errors. */
+/* 422 with the collected field errors; takes them (e is left empty, and
+ * ferrs_free on it stays harmless). */
 enum hres reply_invalid(struct req *r, struct ferrs *e);
 /* An MHD response built elsewhere (SSE). */
 enum hres reply_response(struct req *r, unsigned status, struct MHD_Response *resp);

@@ -2,6 +2,7 @@
 #include "agent/model.h"
 #include "agent/http.h"
 #include "addr.h"
+#include "hex.h"
 #include "ident.h"
 #include "proposal.h"
 
@@ -494,17 +495,6 @@ void model_connection_refs(const json_t *conn, const char *base, model_ref_fn fn
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *model_secret_value(const char *type, const char *value, size_t len,
 			       uint8_t *out, size_t out_max, size_t *out_len)
 {
@@ -528,15 +518,8 @@ const char *model_secret_value(const char *type, const char *value, size_t len,
 		}
 		if (n != 2 * KEY_BYTES)
 			return "a key must be 72 hex digits (36 bytes: the AEAD key and its 4-byte salt)";
-		if (KEY_BYTES > out_max)
-			return "too long";
-		for (size_t i = 0; i < n; i += 2) {
-			int hi = hexval(value[i]), lo = hexval(value[i + 1]);
-
-			if (hi < 0 || lo < 0)
-				return "a key must be hex digits";
-			out[i / 2] = (uint8_t)(hi << 4 | lo);
-		}
+		if (hex_decode(value, n, out, out_max) != KEY_BYTES)
+			return "a key must be hex digits";
 		*out_len = KEY_BYTES;
 		return NULL;
 	}

@@ -1,19 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ident.h"
 #include "addr.h"
+#include "hex.h"
 
 #include <string.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 const char *ident_parse(const char *s, struct ident *out)
 {
@@ -41,13 +31,8 @@ const char *ident_parse(const char *s, struct ident *out)
 			return "a key ID (@#…) needs an even number of hex digits";
 		if (hn / 2 > IDENT_MAX)
 			return "identity is longer than 255 bytes";
-		for (size_t i = 0; i < hn; i += 2) {
-			int hi = hexval(s[2 + i]), lo = hexval(s[3 + i]);
-
-			if (hi < 0 || lo < 0)
-				return "a key ID (@#…) must be hex digits";
-			out->data[i / 2] = (uint8_t)(hi << 4 | lo);
-		}
+		if (hex_decode(s + 2, hn, out->data, IDENT_MAX) < 0)
+			return "a key ID (@#…) must be hex digits";
 		out->type = IDENT_KEY_ID;
 		out->len = (uint16_t)(hn / 2);
 		return NULL;
