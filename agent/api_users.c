@@ -60,6 +60,7 @@ static void check_fields(struct req *r, bool create, struct ferrs *e)
 	const char *key;
 	json_t *v;
 
+	ferrs_init(e);
 	json_object_foreach(r->json, key, v) {
 		if (strcmp(key, "role") == 0) {
 			if (role_parse(json_string_value(v)) < 0)
@@ -88,6 +89,20 @@ static void check_fields(struct req *r, bool create, struct ferrs *e)
 	}
 }
 
+/* The body is fine; or 422 was answered. */
+static bool fields_ok(struct req *r, bool create)
+{
+	struct ferrs e;
+
+	check_fields(r, create, &e);
+	if (ferrs_count(&e)) {
+		reply_invalid(r, &e);
+		return false;
+	}
+	ferrs_free(&e);
+	return true;
+}
+
 enum hres api_users_create(struct req *r)
 {
 	static const char sql[] = "INSERT INTO users (name, role, pwhash, created, updated) "
@@ -95,17 +110,13 @@ enum hres api_users_create(struct req *r)
 	struct db *d = store_db(r->ag->store);
 	const char *name = json_string_value(json_object_get(r->json, "name"));
 	char hash[crypto_pwhash_STRBYTES], location[128];
-	struct ferrs e;
 	sqlite3_stmt *st;
 	int rc;
 
 	if (!d)
 		return H_FATAL;
-	ferrs_init(&e);
-	check_fields(r, true, &e);
-	if (ferrs_count(&e))
-		return reply_invalid(r, &e);
-	ferrs_free(&e);
+	if (!fields_ok(r, true))
+		return H_ANSWERED;
 	/* Hash before taking the write lock: Argon2 is slow on purpose. */
 	if (auth_password_hash(json_string_value(json_object_get(r->json, "password")), hash) < 0)
 		return H_FATAL;
@@ -192,17 +203,13 @@ enum hres api_user_patch(struct req *r)
 	const char *role = json_string_value(json_object_get(r->json, "role"));
 	const char *pw = json_string_value(json_object_get(r->json, "password"));
 	char hash[crypto_pwhash_STRBYTES], cur[16];
-	struct ferrs e;
 	sqlite3_stmt *st;
 	int rc;
 
 	if (!d)
 		return H_FATAL;
-	ferrs_init(&e);
-	check_fields(r, false, &e);
-	if (ferrs_count(&e))
-		return reply_invalid(r, &e);
-	ferrs_free(&e);
+	if (!fields_ok(r, false))
+		return H_ANSWERED;
 	if (pw && auth_password_hash(pw, hash) < 0)
 		return H_FATAL;
 	if (store_write_begin(d) < 0)
