@@ -304,7 +304,8 @@ static void begin(struct req *r, const char *url, const char *method)
 		return;
 	}
 	path = url + strlen(API_PREFIX);
-	if (!r->method || !routes_match(r, path, r->method, &allow)) {
+	/* An unknown method (OPTIONS, TRACE…) matches no route but still learns Allow. */
+	if (!routes_match(r, path, r->method, &allow)) {
 		char allow_text[64];
 
 		if (!allow) {

@@ -164,6 +164,8 @@ C='"name":"x1","psk":"hqkey"'
 	[[ $(header Allow) == "GET, HEAD, POST" ]]
 	check POST /connections/hq '' 405 "-"
 	[[ $(header Allow) == "GET, HEAD, PUT, PATCH, DELETE" ]]
+	check OPTIONS /connections/hq/children '' 405 "-"
+	[[ $(header Allow) == "GET, HEAD, POST" ]]
 }
 
 @test "stale If-Match: 412" {
