@@ -211,6 +211,11 @@ HQ='{"name":"hq","remote_addrs":["192.0.2.9"],"psk":"hqkey","children":[{"name":
 	wait "$pid"
 	grep -q '^event: revision' "$out"
 	grep '^data: ' "$out" | tail -n1 | sed 's/^data: //' | jq -e '.action == "connection.create" and .target == "evented" and .author == "admin"'
+	# Reconnecting with Last-Event-ID replays what came after it, at once.
+	local id=$(sed -n 's/^id: //p' "$out" | tail -n1)
+	[[ $id =~ ^[0-9]+$ ]] && ((id > 1))
+	"$TC" events "$AGENT_URL/api/v1/events" -t "$TOKEN" -H "Last-Event-ID: $((id - 1))" --until revision --max-time 10 >"$out.2"
+	[[ $(sed -n 's/^id: //p' "$out.2") == "$id" ]]
 }
 
 @test "metrics: Prometheus text with requests by route and status, latency, counts, revision" {

@@ -111,7 +111,8 @@ all_acked_present() {
 	sqlite3 "$AGENT_DIR/secgw.db" "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL);
 		INSERT INTO schema_version VALUES (999, '999_future.sql', 0);"
 	local before=$(sha256sum <"$AGENT_DIR/secgw.db")
-	run "$AGENT" --state-dir "$AGENT_DIR" --listen "127.0.0.1:$(free_port)"
+	run "$AGENT" --state-dir "$AGENT_DIR" --listen 127.0.0.1:0
+	echo "$output"
 	[[ $status -ne 0 ]]
 	[[ $output == *"newer than this agent"* ]]
 	[[ $(sha256sum <"$AGENT_DIR/secgw.db") == "$before" ]]
@@ -148,14 +149,18 @@ all_acked_present() {
 
 @test "one agent per state directory; bad arguments are refused clearly" {
 	agent_start
-	run "$AGENT" --state-dir "$AGENT_DIR" --listen "127.0.0.1:$(free_port)"
+	run "$AGENT" --state-dir "$AGENT_DIR" --listen 127.0.0.1:0
+	echo "$output"
 	[[ $status -ne 0 && $output == *"another secgw-agent uses this state directory"* ]]
 	api GET /connections
 	expect_status 200
 	run "$AGENT" --state-dir "$AGENT_DIR" --listen "localhost:80"
+	echo "$output"
 	[[ $status -ne 0 && $output == *"literal address"* ]]
 	run "$AGENT" --log-level chatty
+	echo "$output"
 	[[ $status -eq 2 && $output == *"unknown log level"* ]]
 	run "$AGENT" bootstrap-token --state-dir "$AGENT_DIR" --expires-in 0
+	echo "$output"
 	[[ $status -eq 2 ]]
 }

@@ -47,10 +47,12 @@ teardown_file() {
 
 @test "a certificate and key that do not load: the agent says so and exits" {
 	echo "not a pem" >"$BATS_TEST_TMPDIR/bad.pem"
-	run "$AGENT" --state-dir "$BATS_TEST_TMPDIR/s2" --listen "127.0.0.1:$(free_port)" \
+	run "$AGENT" --state-dir "$BATS_TEST_TMPDIR/s2" --listen 127.0.0.1:0 \
 		--tls-cert "$BATS_TEST_TMPDIR/bad.pem" --tls-key "$BATS_TEST_TMPDIR/bad.pem"
+		echo "$output"
 	[[ $status -ne 0 ]]
 	[[ $output == *"did not start"* ]]
 	run "$AGENT" --state-dir "$BATS_TEST_TMPDIR/s3" --tls-cert "$CACERT"
+	echo "$output"
 	[[ $status -eq 2 && $output == *"go together"* ]]
 }
