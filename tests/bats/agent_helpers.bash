@@ -17,20 +17,33 @@ AGENT=$SECGW_BIN/secgw-agent
 
 agent_start() {
 	AGENT_DIR=${AGENT_DIR:-$BATS_FILE_TMPDIR/state}
-	AGENT_PORT=$(free_port)
-	AGENT_URL=${AGENT_SCHEME:-http}://127.0.0.1:$AGENT_PORT
 	AGENT_DB=$AGENT_DIR/secgw.db
 	AGENT_OUT=$BATS_FILE_TMPDIR/agent.out
 	AGENT_LOG=${AGENT_LOG:-$BATS_FILE_TMPDIR/agent.log}
-	"$AGENT" --state-dir "$AGENT_DIR" --listen "127.0.0.1:$AGENT_PORT" "$@" \
-		>>"$AGENT_OUT" 2>>"$AGENT_LOG" &
-	AGENT_PID=$!
-	wait_until 20 agent_healthy || { cat "$AGENT_LOG" >&2; return 1; }
+	local try
+	# A free port can be taken by someone else before the agent binds it
+	# (other suites run concurrently on this machine): then try another.
+	for try in 1 2 3; do
+		AGENT_PORT=$(free_port)
+		AGENT_URL=${AGENT_SCHEME:-http}://127.0.0.1:$AGENT_PORT
+		"$AGENT" --state-dir "$AGENT_DIR" --listen "127.0.0.1:$AGENT_PORT" "$@" \
+			>>"$AGENT_OUT" 2>>"$AGENT_LOG" &
+		AGENT_PID=$!
+		wait_until 20 agent_up_or_gone || break
+		agent_healthy && break
+		wait "$AGENT_PID" 2>/dev/null || true
+		grep -q "cannot listen on 127.0.0.1:$AGENT_PORT" "$AGENT_LOG" || break
+	done
+	agent_healthy || { cat "$AGENT_LOG" >&2; return 1; }
 	ADMIN_PASSWORD=$(cat "$AGENT_DIR/admin-password")
 	if [[ -z ${TOKEN:-} ]]; then
 		TOKEN=$("$AGENT" bootstrap-token --state-dir "$AGENT_DIR")
 	fi
 	export AGENT_DIR AGENT_PORT AGENT_URL AGENT_DB AGENT_OUT AGENT_LOG AGENT_PID ADMIN_PASSWORD TOKEN
+}
+
+agent_up_or_gone() {
+	agent_healthy || ! pid_alive "$AGENT_PID"
 }
 
 agent_healthy() {
