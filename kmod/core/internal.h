@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the core's own files; not for hosts. */
+#ifndef ESP_INTERNAL_H
+#define ESP_INTERNAL_H
+
+#include "esp.h"
+
+/* Raise events once per SA; returns the bits that are new. */
+static inline uint32_t esp_raise(struct esp_sa *sa, uint32_t ev)
+{
+	return ev & ~esp_atomic32_fetch_or(&sa->events, ev);
+}
+
+/* Count a drop on the SA (when known) and in the host's stats. */
+static inline enum esp_drop esp_drop_count(struct esp_sa *sa, struct esp_stats *st,
+					   enum esp_drop why)
+{
+	if (sa)
+		esp_count(&sa->st.drops[why], 1);
+	if (st)
+		esp_count(&st->drops[why], 1);
+	return why;
+}
+
+/* Is the SA past a hard lifetime, counting a packet of len bytes? */
+bool esp_sa_hard_expired(struct esp_sa *sa, uint32_t len, uint32_t *events);
+/* Count a packet of len bytes on the SA; raises the soft expiry. */
+void esp_sa_account(struct esp_sa *sa, uint32_t len, uint32_t *events);
+
+#endif

@@ -1,0 +1,7 @@
+# kmod/user/: the userspace host of the ESP core — libsodium AEAD, TUN,
+# UDP/raw sockets, worker threads — linked into secgw-iked as the `user`
+# datapath backend.
+ESPUSER_SRCS := $(wildcard kmod/user/*.c)
+ESPUSER_PKGS := libsodium libmnl
+$(eval $(call archive,espuser,$(ESPUSER_SRCS),$(ESPUSER_PKGS)))
+DEB_BUILD += libsodium-dev libmnl-dev
