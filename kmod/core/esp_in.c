@@ -134,21 +134,21 @@ static enum esp_drop transport_inner(struct esp_buf *b, uint8_t nh, const struct
 }
 
 /* RFC 4301 §5.2: the decapsulated packet must be one the SA was made for. */
-static bool selectors_ok(const struct esp_sa *sa, const struct esp_buf *b)
+static enum esp_drop check_selectors(const struct esp_sa *sa, const struct esp_buf *b)
 {
 	struct esp_tuple t;
 	unsigned i;
 	bool src_ok = false, dst_ok = false;
 
 	if (esp_tuple_parse(esp_buf_data(b), b->len, &t) != ESP_OK)
-		return false;
+		return ESP_DROP_INNER;
 	for (i = 0; i < sa->p.n_remote_ts && !src_ok; i++)
 		src_ok = esp_sel_match(&sa->p.remote_ts[i], t.family, t.src, t.proto,
 				       t.ports_known, t.sport);
 	for (i = 0; i < sa->p.n_local_ts && !dst_ok; i++)
 		dst_ok = esp_sel_match(&sa->p.local_ts[i], t.family, t.dst, t.proto,
 				       t.ports_known, t.dport);
-	return src_ok && dst_ok;
+	return src_ok && dst_ok ? ESP_OK : ESP_DROP_SELECTOR;
 }
 
 static enum esp_verdict rx_drop(struct esp_rx *rx, struct esp_sa *sa, struct esp_stats *st,
@@ -198,8 +198,9 @@ enum esp_verdict esp_input_esp(const struct esp_sad *sad, struct esp_buf *b,
 		why = transport_inner(b, nh, meta);
 	if (why)
 		return rx_drop(rx, sa, st, why);
-	if (!selectors_ok(sa, b))
-		return rx_drop(rx, sa, st, ESP_DROP_SELECTOR);
+	why = check_selectors(sa, b);
+	if (why)
+		return rx_drop(rx, sa, st, why);
 	esp_sa_account(sa, b->len, &rx->events);
 	if (st)
 		esp_count(&st->packets_in, 1);

@@ -130,7 +130,7 @@ static inline void iv_for(struct esp_sa_params *p, uint64_t seq, const char *ivh
 		p->iv_mask[i] = (uint8_t)(iv[i] ^ (uint8_t)(seq >> (56 - 8 * i)));
 }
 
-static struct esp_sa *sa_new(const struct esp_sa_params *p)
+static inline struct esp_sa *sa_new(const struct esp_sa_params *p)
 {
 	struct esp_sa *sa = calloc(1, sizeof(*sa));
 	const char *err = esp_sa_init(sa, p);
@@ -154,6 +154,49 @@ static inline void sa_free(struct esp_sa *sa)
 static inline uint64_t drops(const struct esp_stats *st, enum esp_drop why)
 {
 	return esp_atomic64_read(&st->drops[why]);
+}
+
+/* An IPv4 or IPv6 UDP packet src -> dst with `plen` payload bytes of a
+ * pattern; returns its length. Addresses as 4 or 16 bytes. */
+static inline size_t make_udp(uint8_t *p, uint8_t family, const uint8_t *src, const uint8_t *dst,
+			      uint16_t sport, uint16_t dport, size_t plen)
+{
+	size_t hl = family == ESP_AF_INET ? 20 : 40, ul = 8 + plen, i;
+
+	memset(p, 0, hl + ul);
+	if (family == ESP_AF_INET) {
+		uint32_t sum;
+		uint16_t c;
+
+		p[0] = 0x45;
+		p[2] = (uint8_t)((hl + ul) >> 8);
+		p[3] = (uint8_t)(hl + ul);
+		p[8] = 64;
+		p[9] = 17;
+		memcpy(p + 12, src, 4);
+		memcpy(p + 16, dst, 4);
+		sum = esp_csum_add(0, p, 20);
+		c = esp_csum_fold(sum);
+		p[10] = (uint8_t)(c >> 8);
+		p[11] = (uint8_t)c;
+	} else {
+		p[0] = 0x60;
+		p[4] = (uint8_t)(ul >> 8);
+		p[5] = (uint8_t)ul;
+		p[6] = 17;
+		p[7] = 64;
+		memcpy(p + 8, src, 16);
+		memcpy(p + 24, dst, 16);
+	}
+	p[hl] = (uint8_t)(sport >> 8);
+	p[hl + 1] = (uint8_t)sport;
+	p[hl + 2] = (uint8_t)(dport >> 8);
+	p[hl + 3] = (uint8_t)dport;
+	p[hl + 4] = (uint8_t)(ul >> 8);
+	p[hl + 5] = (uint8_t)ul;
+	for (i = 0; i < plen; i++)
+		p[hl + 8 + i] = (uint8_t)(i * 7 + 3);
+	return hl + ul;
 }
 
 #endif
