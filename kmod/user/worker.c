@@ -278,12 +278,13 @@ static void from_tun(struct dpu_worker *w, const struct dpu_tables *t)
 		if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
 			int segs;
 
-			if (w->n_used + DPU_TX_BATCH / 2 > DPU_TX_BATCH)
+			/* Every segment needs a slot until the batch is sent. */
+			if (h.gso_size && w->n_used + len / h.gso_size + 1 > DPU_TX_BATCH)
 				flush(w);
 			for (unsigned k = 0; k < DPU_TX_BATCH - w->n_used; k++)
 				w->seg[k] = w->tbuf[w->n_used + k] + TX_HEAD;
 			segs = gso_segment(&h, pkt, len, w->seg,
-					   DPU_SLOT - TX_HEAD - ESP_TAILROOM - ESP_TFC_PAD_MAX / 2,
+					   DPU_SLOT - TX_HEAD - ESP_TAILROOM,
 					   w->seglen, DPU_TX_BATCH - w->n_used);
 			if (segs < 0) {
 				atomic_fetch_add(&w->st.gso_bad, 1);
@@ -313,9 +314,6 @@ static void from_tun(struct dpu_worker *w, const struct dpu_tables *t)
 			}
 			protect(w, t, slot, len);
 		}
-		/* Slots hold queued packets until the flush: keep one TSO's worth free. */
-		if (w->n_used > DPU_TX_BATCH / 2)
-			flush(w);
 	}
 	if (w->n_pending)
 		flush(w);
