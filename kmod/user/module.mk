@@ -5,3 +5,5 @@ ESPUSER_SRCS := $(wildcard kmod/user/*.c)
 ESPUSER_PKGS := libsodium libmnl
 $(eval $(call archive,espuser,$(ESPUSER_SRCS),$(ESPUSER_PKGS)))
 DEB_BUILD += libsodium-dev libmnl-dev
+# The datapath's integration tests and benchmark.
+DEB_CHECK += iperf3 jq socat python3 tshark clang
