@@ -494,14 +494,18 @@ int dpu_open(const struct dpu_config *cfg, struct dpu **out, char *err, size_t e
 	d->ev_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->raw4 < 0 || d->raw6 < 0 || d->ev_fd < 0)
 		goto fail_fds;
-	/* A rule left by a previous run that died is replaced, not doubled. */
-	rtnl_rule(false, 4, d->cfg.fwmark, d->cfg.table, DPU_RULE_PRIORITY);
-	rtnl_rule(false, 6, d->cfg.fwmark, d->cfg.table, DPU_RULE_PRIORITY);
+	/* The rule may exist already (left by a run that died, or another
+	 * instance in this namespace): then it is not ours to remove. */
 	rc = rtnl_rule(true, 4, d->cfg.fwmark, d->cfg.table, DPU_RULE_PRIORITY);
 	d->rule4 = rc == 0;
-	if (rc == 0)
+	if (rc == -EEXIST)
+		rc = 0;
+	if (rc == 0) {
 		rc = rtnl_rule(true, 6, d->cfg.fwmark, d->cfg.table, DPU_RULE_PRIORITY);
-	d->rule6 = d->rule4 && rc == 0;
+		d->rule6 = rc == 0;
+		if (rc == -EEXIST)
+			rc = 0;
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot add the routing rule for table %u: %s", d->cfg.table,
 			 strerror(-rc));
