@@ -194,3 +194,8 @@ JSON
 	[ ! -e "$DIR/A.sock" ]
 	iked_start A	# for teardown symmetry
 }
+
+@test "both daemons stop cleanly, with no sanitizer report" {
+	iked_stop_clean A
+	iked_stop_clean B
+}

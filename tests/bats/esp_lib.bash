@@ -109,3 +109,13 @@ child_field() {
 pinged() {
 	ip netns exec "$1" ping -c 1 -W 1 -I "$2" "$3"
 }
+
+# iked_stop_clean SIDE: stop it and fail on any sanitizer report in its log.
+iked_stop_clean() {
+	iked_stop "$1"
+	if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$DIR/$1.log"; then
+		grep -m1 -A30 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$DIR/$1.log"
+		return 1
+	fi
+	grep -q 'secgw-iked\[info\] stopped' "$DIR/$1.log"
+}

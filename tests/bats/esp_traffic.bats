@@ -131,3 +131,8 @@ SMALL=${ESP_SMALL_MB:-20}
 @test "tunnel, IPv6 outer, ESP in UDP, aes256gcm16" { one tunnel 6 udp aes256gcm16 "$SMALL"; }
 @test "transport, IPv6, plain ESP, aes256gcm16" { one transport 6 plain aes256gcm16 "$SMALL"; }
 @test "transport, IPv6, ESP in UDP, aes256gcm16" { one transport 6 udp aes256gcm16 "$SMALL"; }
+
+@test "both daemons stop cleanly, with no sanitizer report" {
+	iked_stop_clean A
+	iked_stop_clean B
+}

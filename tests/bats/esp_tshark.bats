@@ -117,3 +117,8 @@ check_pings() {
 	[ "$(child_field B packets_in)" -eq "$before_in" ]
 	[ "$(ctl B '{"id":9,"cmd":"stats"}' | jq .result.datapath.drops.replay)" -ge 1 ]
 }
+
+@test "both daemons stop cleanly, with no sanitizer report" {
+	iked_stop_clean A
+	iked_stop_clean B
+}
