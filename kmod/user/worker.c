@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,13 @@ enum {
 	CMSG_LEN_MAX = 64,
 	POLL_MAX = 2 + 2 + DPU_ENCAP_MAX,
 	SEND_RETRY_MS = 20,
+	UDP_GSO_SEGS = 64,		/* UDP_MAX_SEGMENTS of older kernels */
+	UDP_GSO_BYTES = 65000,
 };
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 enum rx_kind { RX_RAW4, RX_RAW6, RX_UDP };
 
@@ -40,7 +47,7 @@ struct dpu_worker {
 	struct mmsghdr rmsg[DPU_RX_BATCH];
 	struct iovec riov[DPU_RX_BATCH];
 	struct sockaddr_storage rname[DPU_RX_BATCH];
-	uint8_t rcmsg[DPU_RX_BATCH][CMSG_LEN_MAX];
+	_Alignas(struct cmsghdr) uint8_t rcmsg[DPU_RX_BATCH][CMSG_LEN_MAX];
 	uint8_t rbuf[DPU_RX_BATCH][DPU_SLOT];
 
 	uint8_t tunbuf[DPU_TUN_READ];
@@ -50,9 +57,14 @@ struct dpu_worker {
 	struct mmsghdr smsg[DPU_TX_BATCH];
 	struct iovec siov[DPU_TX_BATCH];
 	struct sockaddr_storage sname[DPU_TX_BATCH];
-	uint8_t scmsg[DPU_TX_BATCH][CMSG_LEN_MAX];
-	unsigned n_pending, n_used;
+	_Alignas(struct cmsghdr) uint8_t scmsg[DPU_TX_BATCH][CMSG_LEN_MAX];
+	unsigned n_pending, n_used, n_iov;
 	int pending_fd;
+	/* The open UDP GSO train: the last message, its SA and segment size. */
+	const struct esp_sa *train_sa;
+	uint32_t train_seg, train_bytes;
+	unsigned train_n;
+	bool train_open;
 
 	struct gro gro;
 	uint8_t grobuf[GSO_HDR_LEN + GRO_MAX];
@@ -127,6 +139,8 @@ static void flush(struct dpu_worker *w)
 	}
 	w->n_pending = 0;
 	w->n_used = 0;
+	w->n_iov = 0;
+	w->train_open = false;
 }
 
 static int socket_for(struct dpu_worker *w, const struct dpu_tables *t, const struct esp_sa *sa)
@@ -139,25 +153,47 @@ static int socket_for(struct dpu_worker *w, const struct dpu_tables *t, const st
 	return -1;
 }
 
-/* Queue the ESP packet in b (inside slot k) for sa's peer. */
+/*
+ * Queue the ESP packet in b for sa's peer. ESP in UDP of one SA goes out as
+ * UDP GSO trains (UDP_SEGMENT): equal-sized datagrams in one message, cut by
+ * the kernel after one pass through the stack — the send-side twin of TSO.
+ */
 static void queue_send(struct dpu_worker *w, int fd, const struct esp_sa *sa, struct esp_buf *b)
 {
 	unsigned i;
 	struct msghdr *m;
 	struct cmsghdr *c;
+	bool udp = sa->p.encap_dport != 0;
 
 	if (w->n_pending && fd != w->pending_fd)
 		flush(w);
+	if (udp && w->train_open && w->train_sa == sa && b->len <= w->train_seg &&
+	    w->train_n < UDP_GSO_SEGS && w->train_bytes + b->len <= UDP_GSO_BYTES) {
+		m = &w->smsg[w->n_pending - 1].msg_hdr;
+		w->siov[w->n_iov].iov_base = esp_buf_data(b);
+		w->siov[w->n_iov].iov_len = b->len;
+		w->n_iov++;
+		m->msg_iovlen++;
+		w->train_n++;
+		w->train_bytes += b->len;
+		if (b->len < w->train_seg)
+			w->train_open = false;	/* only the last may be shorter */
+		if (w->n_iov == DPU_TX_BATCH)
+			flush(w);
+		return;
+	}
 	i = w->n_pending++;
 	w->pending_fd = fd;
 	m = &w->smsg[i].msg_hdr;
 	memset(m, 0, sizeof(*m));
-	w->siov[i].iov_base = esp_buf_data(b);
-	w->siov[i].iov_len = b->len;
-	m->msg_iov = &w->siov[i];
+	w->siov[w->n_iov].iov_base = esp_buf_data(b);
+	w->siov[w->n_iov].iov_len = b->len;
+	m->msg_iov = &w->siov[w->n_iov++];
 	m->msg_iovlen = 1;
 	m->msg_name = &w->sname[i];
 	m->msg_control = w->scmsg[i];
+	m->msg_controllen = CMSG_LEN_MAX;
+	c = CMSG_FIRSTHDR(m);
 	if (sa->p.dst.family == ESP_AF_INET) {
 		struct sockaddr_in *s = (struct sockaddr_in *)&w->sname[i];
 		struct in_pktinfo pi;
@@ -167,14 +203,13 @@ static void queue_send(struct dpu_worker *w, int fd, const struct esp_sa *sa, st
 		s->sin_port = htons(sa->p.encap_dport);
 		memcpy(&s->sin_addr, sa->p.dst.b, 4);
 		m->msg_namelen = sizeof(*s);
-		m->msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(m);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi_spec_dst, sa->p.src.b, 4);
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		m->msg_controllen = CMSG_SPACE(sizeof(pi));
 	} else {
 		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&w->sname[i];
 		struct in6_pktinfo pi;
@@ -184,16 +219,32 @@ static void queue_send(struct dpu_worker *w, int fd, const struct esp_sa *sa, st
 		s->sin6_port = htons(sa->p.encap_dport);
 		memcpy(&s->sin6_addr, sa->p.dst.b, 16);
 		m->msg_namelen = sizeof(*s);
-		m->msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(m);
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi6_addr, sa->p.src.b, 16);
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		m->msg_controllen = CMSG_SPACE(sizeof(pi));
 	}
-	if (w->n_pending == DPU_TX_BATCH)
+	w->train_open = false;
+	if (udp && w->d->offload) {
+		uint16_t seg = (uint16_t)b->len;
+		size_t used = m->msg_controllen;
+
+		c = (struct cmsghdr *)((uint8_t *)m->msg_control + used);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		m->msg_controllen = used + CMSG_SPACE(sizeof(seg));
+		w->train_open = true;
+		w->train_sa = sa;
+		w->train_seg = b->len;
+		w->train_bytes = b->len;
+		w->train_n = 1;
+	}
+	if (w->n_pending == DPU_TX_BATCH || w->n_iov == DPU_TX_BATCH)
 		flush(w);
 }
 
