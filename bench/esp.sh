@@ -119,6 +119,6 @@ aead_line=$("$WORK/aead_speed" "$ALG" 3)
 aead=$(awk '{ print $3 }' <<<"$aead_line")
 echo "AEAD alone:       $aead Mbit/s (esp_seal of 1400-byte packets, one core)"
 
-rs=$(awk -v a="$secgw" -v b="$swan" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
-ra=$(awk -v a="$secgw" -v d="$aead" 'BEGIN { printf "%.3f", d > 0 ? a / d : 0 }')
+rs=$(awk -v a="$secgw" -v b="$swan" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+ra=$(awk -v a="$secgw" -v d="$aead" 'BEGIN { printf "%.3f", (d > 0 ? a / d : 0) }')
 echo "bench esp: alg=$ALG secgw_mbps=$secgw strongswan_mbps=$swan plain_mbps=$plain aead_mbps=$aead ratio_vs_strongswan=$rs ratio_vs_aead=$ra"
