@@ -15,6 +15,7 @@ enum {
 	DPU_RX_BATCH = 32,	/* datagrams per recvmmsg */
 	DPU_TX_BATCH = 64,	/* segments per sendmmsg (one TSO packet fits) */
 	DPU_SLOT = 2048,	/* one wire-sized packet with head- and tailroom */
+	DPU_RX_SLOT = 65536 + 128,	/* a UDP GRO train of ESP datagrams */
 	DPU_TUN_READ = 65536 + 256,	/* a TSO super-packet and its virtio header */
 	DPU_TUN_READS = 16,	/* TUN reads per wake-up before polling again */
 	DPU_POLL_MS = 500,

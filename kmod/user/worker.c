@@ -30,6 +30,9 @@ enum {
 	UDP_GSO_BYTES = 65000,
 };
 
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
@@ -48,7 +51,7 @@ struct dpu_worker {
 	struct iovec riov[DPU_RX_BATCH];
 	struct sockaddr_storage rname[DPU_RX_BATCH];
 	_Alignas(struct cmsghdr) uint8_t rcmsg[DPU_RX_BATCH][CMSG_LEN_MAX];
-	uint8_t rbuf[DPU_RX_BATCH][DPU_SLOT];
+	uint8_t rbuf[DPU_RX_BATCH][DPU_RX_SLOT];
 
 	uint8_t tunbuf[DPU_TUN_READ];
 	uint8_t tbuf[DPU_TX_BATCH][DPU_SLOT];
@@ -464,6 +467,69 @@ static void log_drop(struct dpu_worker *w, const struct esp_rx *rx, const struct
 			 m && m->udp ? " in UDP" : "", n);
 }
 
+/* One datagram (or one segment of a UDP GRO train) in b. */
+static void rx_one(struct dpu_worker *w, const struct dpu_tables *t, int fd, enum rx_kind kind,
+		   struct esp_buf *b, const struct esp_rx_meta *meta, const struct sockaddr_storage *from)
+{
+	struct esp_rx rx;
+	enum esp_verdict v;
+
+	if (kind == RX_RAW4)
+		v = esp_input_ip(&t->sad, b, 0, &w->st.esp, &rx);
+	else if (kind == RX_UDP)
+		v = esp_input_udp(&t->sad, b, meta, &w->st.esp, &rx);
+	else
+		v = esp_input_esp(&t->sad, b, meta, &w->st.esp, &rx);
+	if (rx.sa)
+		emit_sa_events(w->d, rx.sa, rx.events);
+	switch (v) {
+	case ESP_RX_PACKET:
+		to_tun(w, b);
+		break;
+	case ESP_RX_IKE: {
+		struct dpu_event e;
+		socklen_t sl = sizeof(e.to);
+
+		memset(&e, 0, sizeof(e));
+		e.kind = DPU_EV_IKE;
+		e.fd = fd;
+		memcpy(&e.from, from, sizeof(e.from));
+		getsockname(fd, (struct sockaddr *)&e.to, &sl);
+		if (meta->dst.family == ESP_AF_INET) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&e.to;
+
+			memcpy(&s->sin_addr, meta->dst.b, 4);
+		} else if (meta->dst.family == ESP_AF_INET6) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&e.to;
+
+			memcpy(&s->sin6_addr, meta->dst.b, 16);
+		}
+		/* Hand over the datagram as read, marker included. */
+		esp_buf_push(b, ESP_NON_ESP_MARKER_LEN);
+		dpu_emit(w->d, &e, esp_buf_data(b), b->len);
+		break;
+	}
+	case ESP_RX_KEEPALIVE:
+		break;
+	case ESP_RX_DROP:
+		log_drop(w, &rx, kind == RX_RAW4 ? NULL : meta);
+		break;
+	}
+}
+
+/* The segment size of a UDP GRO train (0: a single datagram). */
+static uint32_t gro_size_from_cmsg(struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (uint32_t)v : 0;
+		}
+	return 0;
+}
+
 static void from_socket(struct dpu_worker *w, const struct dpu_tables *t, int fd, enum rx_kind kind,
 			uint16_t port)
 {
@@ -474,7 +540,7 @@ static void from_socket(struct dpu_worker *w, const struct dpu_tables *t, int fd
 
 		memset(m, 0, sizeof(*m));
 		w->riov[i].iov_base = w->rbuf[i] + RX_HEAD;
-		w->riov[i].iov_len = DPU_SLOT - RX_HEAD;
+		w->riov[i].iov_len = DPU_RX_SLOT - RX_HEAD;
 		m->msg_iov = &w->riov[i];
 		m->msg_iovlen = 1;
 		m->msg_name = &w->rname[i];
@@ -485,66 +551,36 @@ static void from_socket(struct dpu_worker *w, const struct dpu_tables *t, int fd
 	n = recvmmsg(fd, w->rmsg, DPU_RX_BATCH, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *m = &w->rmsg[i].msg_hdr;
-		struct esp_buf b;
-		struct esp_rx rx;
+		uint32_t len = w->rmsg[i].msg_len, seg = len, off;
 		struct esp_rx_meta meta;
-		enum esp_verdict v;
 
 		if (m->msg_flags & MSG_TRUNC) {
 			count_drop(w, ESP_DROP_MALFORMED);
 			continue;
 		}
-		esp_buf_init(&b, w->rbuf[i], DPU_SLOT, RX_HEAD);
-		b.len = w->rmsg[i].msg_len;
 		memset(&meta, 0, sizeof(meta));
-		if (kind == RX_RAW4) {
-			v = esp_input_ip(&t->sad, &b, 0, &w->st.esp, &rx);
-		} else {
+		if (kind != RX_RAW4) {
 			addr_from(&w->rname[i], &meta.src, &meta.sport);
 			dst_from_cmsg(m, &meta.dst);
-			if (kind == RX_UDP) {
-				meta.udp = true;
-				meta.dport = port;
-				v = esp_input_udp(&t->sad, &b, &meta, &w->st.esp, &rx);
-			} else {
-				meta.sport = 0;
-				v = esp_input_esp(&t->sad, &b, &meta, &w->st.esp, &rx);
-			}
 		}
-		if (rx.sa)
-			emit_sa_events(w->d, rx.sa, rx.events);
-		switch (v) {
-		case ESP_RX_PACKET:
-			to_tun(w, &b);
-			break;
-		case ESP_RX_IKE: {
-			struct dpu_event e;
-			socklen_t sl = sizeof(e.to);
-
-			memset(&e, 0, sizeof(e));
-			e.kind = DPU_EV_IKE;
-			e.fd = fd;
-			memcpy(&e.from, &w->rname[i], sizeof(e.from));
-			getsockname(fd, (struct sockaddr *)&e.to, &sl);
-			if (meta.dst.family == ESP_AF_INET) {
-				struct sockaddr_in *s = (struct sockaddr_in *)&e.to;
-
-				memcpy(&s->sin_addr, meta.dst.b, 4);
-			} else if (meta.dst.family == ESP_AF_INET6) {
-				struct sockaddr_in6 *s = (struct sockaddr_in6 *)&e.to;
-
-				memcpy(&s->sin6_addr, meta.dst.b, 16);
-			}
-			/* Hand over the datagram as read, marker included. */
-			esp_buf_push(&b, ESP_NON_ESP_MARKER_LEN);
-			dpu_emit(w->d, &e, esp_buf_data(&b), b.len);
-			break;
+		if (kind == RX_UDP) {
+			meta.udp = true;
+			meta.dport = port;
+			seg = gro_size_from_cmsg(m);
+			if (!seg || seg > len)
+				seg = len;
 		}
-		case ESP_RX_KEEPALIVE:
-			break;
-		case ESP_RX_DROP:
-			log_drop(w, &rx, kind == RX_RAW4 ? NULL : &meta);
-			break;
+		/* A UDP GRO train is cut back into its datagrams in place: each
+		 * segment may push headers into the one before it, which is
+		 * done with by then. */
+		for (off = 0; off < len || (len == 0 && off == 0); off += seg) {
+			struct esp_buf b;
+
+			esp_buf_init(&b, w->rbuf[i], DPU_RX_SLOT, RX_HEAD + off);
+			b.len = len - off < seg ? len - off : seg;
+			rx_one(w, t, fd, kind, &b, &meta, &w->rname[i]);
+			if (len == 0)
+				break;
 		}
 	}
 	gro_flush(w);
