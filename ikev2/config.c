@@ -292,10 +292,9 @@ static void each_endpoint(struct pctx *c, void *arg, unsigned i, const char *s)
 	copy_str(e->text, sizeof(e->text), s);
 }
 
-static void each_ike(struct pctx *c, void *arg, unsigned i, const char *s)
+static void each_prop(struct pctx *c, enum prop_kind kind, struct cfg_proposal *p, const char *s)
 {
-	struct cfg_proposal *p = (struct cfg_proposal *)arg + i;
-	const char *err = proposal_parse(PROP_IKE, s, &p->p);
+	const char *err = proposal_parse(kind, s, &p->p);
 
 	if (err)
 		fail(c, NULL, "%s", err);
@@ -303,15 +302,14 @@ static void each_ike(struct pctx *c, void *arg, unsigned i, const char *s)
 		copy_str(p->text, sizeof(p->text), s);
 }
 
+static void each_ike(struct pctx *c, void *arg, unsigned i, const char *s)
+{
+	each_prop(c, PROP_IKE, (struct cfg_proposal *)arg + i, s);
+}
+
 static void each_esp(struct pctx *c, void *arg, unsigned i, const char *s)
 {
-	struct cfg_proposal *p = (struct cfg_proposal *)arg + i;
-	const char *err = proposal_parse(PROP_ESP, s, &p->p);
-
-	if (err)
-		fail(c, NULL, "%s", err);
-	else
-		copy_str(p->text, sizeof(p->text), s);
+	each_prop(c, PROP_ESP, (struct cfg_proposal *)arg + i, s);
 }
 
 static void each_ts(struct pctx *c, void *arg, unsigned i, const char *s)

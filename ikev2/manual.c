@@ -195,24 +195,20 @@ static int child_install(struct iked *k, const struct cfg_conn *c, const struct 
 			return -1;
 		}
 	}
-	fill_sa(&sa, c, ch, true, lts, rts);
-	rc = dp_sa_add(k->dp, &sa, e2, sizeof(e2));
-	sodium_memzero(sa.keymat, sizeof(sa.keymat));
-	if (rc != 0) {
-		snprintf(err, errlen, "child %s: inbound SA %08x: %s", ch->name, ch->manual.spi_in, e2);
-		return -1;
+	/* Inbound first: a packet the peer sends as soon as our outbound SA
+	 * exists would otherwise find no SA. */
+	for (int in = 1; in >= 0; in--) {
+		fill_sa(&sa, c, ch, in, lts, rts);
+		rc = dp_sa_add(k->dp, &sa, e2, sizeof(e2));
+		sodium_memzero(sa.keymat, sizeof(sa.keymat));
+		if (rc != 0) {
+			snprintf(err, errlen, "child %s: %s SA %08x: %s", ch->name,
+				 in ? "inbound" : "outbound", sa.id.spi, e2);
+			return -1;
+		}
+		*(in ? &m->in : &m->out) = sa.id;
+		*(in ? &m->in_done : &m->out_done) = true;
 	}
-	m->in = sa.id;
-	m->in_done = true;
-	fill_sa(&sa, c, ch, false, lts, rts);
-	rc = dp_sa_add(k->dp, &sa, e2, sizeof(e2));
-	sodium_memzero(sa.keymat, sizeof(sa.keymat));
-	if (rc != 0) {
-		snprintf(err, errlen, "child %s: outbound SA %08x: %s", ch->name, ch->manual.spi_out, e2);
-		return -1;
-	}
-	m->out = sa.id;
-	m->out_done = true;
 
 	/* A policy for every (local, remote) pair of one family. */
 	m->pols = calloc((size_t)ch->n_local_ts * ch->n_remote_ts, sizeof(*m->pols));

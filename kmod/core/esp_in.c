@@ -100,37 +100,9 @@ static enum esp_drop tunnel_inner(struct esp_buf *b, uint8_t nh)
  * outer addresses (they are the inner ones in transport mode). */
 static enum esp_drop transport_inner(struct esp_buf *b, uint8_t nh, const struct esp_rx_meta *m)
 {
-	uint8_t ttl = m->ttl ? m->ttl : TTL_DEFAULT, *h;
-	uint32_t plen = b->len;
-
 	if (nh == ESP_PROTO_IPIP || nh == ESP_PROTO_IPV6)
 		return ESP_DROP_NEXT_HDR;
-	if (m->src.family == ESP_AF_INET) {
-		if (plen + ESP_IPV4_HDR_LEN > 0xffff || !(h = esp_buf_push(b, ESP_IPV4_HDR_LEN)))
-			return ESP_DROP_NO_ROOM;
-		h[0] = 0x45;
-		h[1] = 0;
-		put_be16(h + 2, (uint16_t)(plen + ESP_IPV4_HDR_LEN));
-		put_be32(h + 4, 0);
-		h[8] = ttl;
-		h[9] = nh;
-		put_be16(h + 10, 0);
-		memcpy(h + 12, m->src.b, 4);
-		memcpy(h + 16, m->dst.b, 4);
-		put_be16(h + 10, esp_csum_fold(esp_csum_add(0, h, ESP_IPV4_HDR_LEN)));
-		return ESP_OK;
-	}
-	if (m->src.family != ESP_AF_INET6)
-		return ESP_DROP_MALFORMED;
-	if (plen > 0xffff || !(h = esp_buf_push(b, ESP_IPV6_HDR_LEN)))
-		return ESP_DROP_NO_ROOM;
-	put_be32(h, 0x60000000u);
-	put_be16(h + 4, (uint16_t)plen);
-	h[6] = nh;
-	h[7] = ttl;
-	memcpy(h + 8, m->src.b, 16);
-	memcpy(h + 24, m->dst.b, 16);
-	return ESP_OK;
+	return esp_push_ip(b, m->src.family, m->src.b, m->dst.b, nh, m->ttl ? m->ttl : TTL_DEFAULT, 0);
 }
 
 /* RFC 4301 §5.2: the decapsulated packet must be one the SA was made for. */

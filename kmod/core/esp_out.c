@@ -197,6 +197,7 @@ enum esp_drop esp_push_outer(const struct esp_sa *sa, struct esp_buf *b, uint8_t
 	bool udp = p->encap_dport != 0;
 	uint32_t plen = b->len + (udp ? ESP_UDP_HDR_LEN : 0);
 	uint8_t *u = NULL, *h, proto = udp ? ESP_PROTO_UDP : ESP_PROTO_ESP;
+	enum esp_drop why;
 
 	if (!ttl)
 		ttl = TTL_DEFAULT;
@@ -209,30 +210,11 @@ enum esp_drop esp_push_outer(const struct esp_sa *sa, struct esp_buf *b, uint8_t
 		put_be16(u + 4, (uint16_t)plen);
 		put_be16(u + 6, 0);
 	}
-	if (p->src.family == ESP_AF_INET) {
-		if (plen + ESP_IPV4_HDR_LEN > 0xffff || !(h = esp_buf_push(b, ESP_IPV4_HDR_LEN)))
-			return ESP_DROP_NO_ROOM;
-		h[0] = 0x45;
-		h[1] = 0;
-		put_be16(h + 2, (uint16_t)(plen + ESP_IPV4_HDR_LEN));
-		put_be16(h + 4, 0);
-		put_be16(h + 6, IPV4_DF);	/* atomic datagram: ID may be 0 (RFC 6864) */
-		h[8] = ttl;
-		h[9] = proto;
-		put_be16(h + 10, 0);
-		memcpy(h + 12, p->src.b, 4);
-		memcpy(h + 16, p->dst.b, 4);
-		put_be16(h + 10, esp_csum_fold(esp_csum_add(0, h, ESP_IPV4_HDR_LEN)));
-		return ESP_OK;
-	}
-	if (plen > 0xffff || !(h = esp_buf_push(b, ESP_IPV6_HDR_LEN)))
-		return ESP_DROP_NO_ROOM;
-	put_be32(h, 0x60000000u);
-	put_be16(h + 4, (uint16_t)plen);
-	h[6] = proto;
-	h[7] = ttl;
-	memcpy(h + 8, p->src.b, 16);
-	memcpy(h + 24, p->dst.b, 16);
+	why = esp_push_ip(b, p->src.family, p->src.b, p->dst.b, proto, ttl,
+			  p->src.family == ESP_AF_INET ? IPV4_DF : 0);	/* atomic datagram: ID 0 (RFC 6864) */
+	if (why || p->src.family == ESP_AF_INET)
+		return why;
+	h = esp_buf_data(b);
 	if (udp) {
 		/* IPv6 has no header checksum, so UDP's is mandatory. */
 		uint32_t sum = esp_csum_add(0, h + 8, 32) + plen + ESP_PROTO_UDP;

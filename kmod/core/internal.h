@@ -27,4 +27,9 @@ bool esp_sa_hard_expired(struct esp_sa *sa, uint32_t len, uint32_t *events);
 /* Count a packet of len bytes on the SA; raises the soft expiry. */
 void esp_sa_account(struct esp_sa *sa, uint32_t len, uint32_t *events);
 
+/* Push an IPv4 (with header checksum) or IPv6 header for a payload of
+ * b->len bytes; frag is IPv4's flags/offset field. ESP_OK or NO_ROOM. */
+enum esp_drop esp_push_ip(struct esp_buf *b, uint8_t family, const uint8_t *src,
+			  const uint8_t *dst, uint8_t proto, uint8_t ttl, uint16_t frag);
+
 #endif

@@ -5,7 +5,7 @@
  * read from the packet is checked against the bytes that are really there.
  */
 #include "bytes.h"
-#include "esp.h"
+#include "internal.h"
 
 enum {
 	IPV6_EXT_MAX = 8,	/* extension headers walked before giving up */
@@ -150,4 +150,39 @@ bool esp_sel_match(const struct esp_sel *s, uint8_t family, const uint8_t *addr,
 			return false;
 	}
 	return memcmp(s->lo, addr, n) <= 0 && memcmp(addr, s->hi, n) <= 0;
+}
+
+enum esp_drop esp_push_ip(struct esp_buf *b, uint8_t family, const uint8_t *src,
+			  const uint8_t *dst, uint8_t proto, uint8_t ttl, uint16_t frag)
+{
+	uint32_t plen = b->len;
+	uint8_t *h;
+
+	if (family == ESP_AF_INET) {
+		if (plen + ESP_IPV4_HDR_LEN > 0xffff || !(h = esp_buf_push(b, ESP_IPV4_HDR_LEN)))
+			return ESP_DROP_NO_ROOM;
+		h[0] = 0x45;
+		h[1] = 0;
+		put_be16(h + 2, (uint16_t)(plen + ESP_IPV4_HDR_LEN));
+		put_be16(h + 4, 0);
+		put_be16(h + 6, frag);
+		h[8] = ttl;
+		h[9] = proto;
+		put_be16(h + 10, 0);
+		memcpy(h + 12, src, 4);
+		memcpy(h + 16, dst, 4);
+		put_be16(h + 10, esp_csum_fold(esp_csum_add(0, h, ESP_IPV4_HDR_LEN)));
+		return ESP_OK;
+	}
+	if (family != ESP_AF_INET6)
+		return ESP_DROP_MALFORMED;
+	if (plen > 0xffff || !(h = esp_buf_push(b, ESP_IPV6_HDR_LEN)))
+		return ESP_DROP_NO_ROOM;
+	put_be32(h, 0x60000000u);
+	put_be16(h + 4, (uint16_t)plen);
+	h[6] = proto;
+	h[7] = ttl;
+	memcpy(h + 8, src, 16);
+	memcpy(h + 24, dst, 16);
+	return ESP_OK;
 }

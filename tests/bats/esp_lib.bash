@@ -31,6 +31,23 @@ esp_topology() {
 	KEY_BA=$(head -c 36 /dev/urandom | od -An -tx1 | tr -d ' \n')
 }
 
+# For setup_file/teardown_file: the topology and a daemon on each side.
+esp_setup_file() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	export DIR=$BATS_FILE_TMPDIR
+	esp_topology
+	iked_start A
+	iked_start B
+}
+
+esp_teardown_file() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	iked_stop A
+	iked_stop B
+	source "$SECGW_ROOT/tests/tools/netns.bash"
+	netns_cleanup
+}
+
 # iked_start SIDE(A|B) [extra args]: start secgw-iked in that namespace with
 # an empty configuration; pid in $DIR/SIDE.pid, log in $DIR/SIDE.log.
 iked_start() {

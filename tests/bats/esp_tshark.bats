@@ -15,21 +15,9 @@
 load helpers
 load esp_lib
 
-setup_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	export DIR=$BATS_FILE_TMPDIR
-	esp_topology
-	iked_start A
-	iked_start B
-}
-
-teardown_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	iked_stop A
-	iked_stop B
-	source "$SECGW_ROOT/tests/tools/netns.bash"
-	netns_cleanup
-}
+# The topology with a secgw-iked on each side, and its removal (esp_lib).
+setup_file() { esp_setup_file; }
+teardown_file() { esp_teardown_file; }
 
 setup() {
 	require_root
