@@ -312,6 +312,19 @@ static void each_esp(struct pctx *c, void *arg, unsigned i, const char *s)
 	each_prop(c, PROP_ESP, (struct cfg_proposal *)arg + i, s);
 }
 
+/* A proposal list, or the two defaults when absent; returns the count. */
+static unsigned get_proposals(struct pctx *c, const json_t *o, const char *k, enum prop_kind kind,
+			      struct cfg_proposal *out, const char *def0, const char *def1)
+{
+	int n = get_str_array(c, o, k, 1, CFG_PROPOSALS_MAX, kind == PROP_IKE ? each_ike : each_esp, out);
+
+	if (n >= 0)
+		return (unsigned)n;
+	each_prop(c, kind, &out[0], def0);
+	each_prop(c, kind, &out[1], def1);
+	return 2;
+}
+
 static void each_ts(struct pctx *c, void *arg, unsigned i, const char *s)
 {
 	struct cfg_ts *t = (struct cfg_ts *)arg + i;
@@ -479,14 +492,8 @@ static void parse_child(struct pctx *c, const json_t *o, struct cfg_conn *conn, 
 	ch->n_remote_ts = n < 0 ? 1 : (unsigned)n;
 	if (n < 0)
 		set_default_ts(&ch->remote_ts[0]);
-	n = get_str_array(c, o, "esp_proposals", 1, CFG_PROPOSALS_MAX, each_esp, ch->esp);
-	if (n < 0) {
-		ch->n_esp = 2;
-		each_esp(c, ch->esp, 0, "chacha20poly1305");
-		each_esp(c, ch->esp, 1, "aes256gcm16");
-	} else {
-		ch->n_esp = (unsigned)n;
-	}
+	ch->n_esp = get_proposals(c, o, "esp_proposals", PROP_ESP, ch->esp, "chacha20poly1305",
+				  "aes256gcm16");
 	get_enum(c, o, "start_action", starts, &start);
 	ch->start_action = (enum cfg_start)start;
 	ch->rekey_time = 3600;
@@ -573,14 +580,8 @@ static void parse_conn(struct pctx *c, const json_t *o, struct cfg_conn *conn, c
 	conn->auth = (enum cfg_auth)auth;
 	if (auth == CFG_AUTH_PUBKEY)
 		fail(c, "auth", "pubkey is not supported yet");
-	n = get_str_array(c, o, "ike_proposals", 1, CFG_PROPOSALS_MAX, each_ike, conn->ike);
-	if (n < 0) {
-		conn->n_ike = 2;
-		each_ike(c, conn->ike, 0, "chacha20poly1305-prfsha256-x25519");
-		each_ike(c, conn->ike, 1, "aes256gcm16-prfsha256-x25519");
-	} else {
-		conn->n_ike = (unsigned)n;
-	}
+	conn->n_ike = get_proposals(c, o, "ike_proposals", PROP_IKE, conn->ike,
+				    "chacha20poly1305-prfsha256-x25519", "aes256gcm16-prfsha256-x25519");
 	conn->rekey_time = 14400;
 	get_zero_or_range(c, o, "rekey_time", CFG_REKEY_MIN, CFG_REKEY_MAX, &conn->rekey_time,
 			  "0 (never) or 60-31536000 seconds");

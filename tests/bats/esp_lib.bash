@@ -31,8 +31,9 @@ esp_topology() {
 	KEY_BA=$(head -c 36 /dev/urandom | od -An -tx1 | tr -d ' \n')
 }
 
-# For setup_file/teardown_file: the topology and a daemon on each side.
-esp_setup_file() {
+# setup_file/teardown_file for every file that loads this one: the topology
+# and a daemon on each side, and their removal.
+setup_file() {
 	[[ $(id -u) -eq 0 ]] || return 0
 	export DIR=$BATS_FILE_TMPDIR
 	esp_topology
@@ -40,7 +41,7 @@ esp_setup_file() {
 	iked_start B
 }
 
-esp_teardown_file() {
+teardown_file() {
 	[[ $(id -u) -eq 0 ]] || return 0
 	iked_stop A
 	iked_stop B

@@ -23,9 +23,8 @@
 load helpers
 load esp_lib
 
-# The topology with a secgw-iked on each side, and its removal (esp_lib).
-setup_file() { esp_setup_file; }
-teardown_file() { esp_teardown_file; }
+# esp_lib provides setup_file/teardown_file: the topology, a secgw-iked on
+# each side, and their removal.
 
 setup() {
 	require_root
