@@ -141,9 +141,21 @@ static void flush(struct dpu_worker *w)
 		done++;
 	}
 	w->n_pending = 0;
-	w->n_used = 0;
 	w->n_iov = 0;
 	w->train_open = false;
+}
+
+/*
+ * Send everything and free every slot. Only from_tun may call this, between
+ * packets: a flush inside queue_send (the socket changed, the batch is
+ * full) leaves the slots allocated, since the packet being queued, and the
+ * rest of its TSO train, still live in them.
+ */
+static void flush_all(struct dpu_worker *w)
+{
+	if (w->n_pending)
+		flush(w);
+	w->n_used = 0;
 }
 
 static int socket_for(struct dpu_worker *w, const struct dpu_tables *t, const struct esp_sa *sa)
@@ -337,7 +349,7 @@ static void from_tun(struct dpu_worker *w, const struct dpu_tables *t)
 
 			/* Every segment needs a slot until the batch is sent. */
 			if (h.gso_size && w->n_used + len / h.gso_size + 1 > DPU_TX_BATCH)
-				flush(w);
+				flush_all(w);
 			for (unsigned k = 0; k < DPU_TX_BATCH - w->n_used; k++)
 				w->seg[k] = w->tbuf[w->n_used + k] + TX_HEAD;
 			segs = gso_segment(&h, pkt, len, w->seg,
@@ -361,7 +373,7 @@ static void from_tun(struct dpu_worker *w, const struct dpu_tables *t)
 				continue;
 			}
 			if (w->n_used == DPU_TX_BATCH)
-				flush(w);
+				flush_all(w);
 			slot = w->tbuf[w->n_used++];
 			memcpy(slot + TX_HEAD, pkt, len);
 			if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
@@ -372,9 +384,7 @@ static void from_tun(struct dpu_worker *w, const struct dpu_tables *t)
 			protect(w, t, slot, len);
 		}
 	}
-	if (w->n_pending)
-		flush(w);
-	w->n_used = 0;
+	flush_all(w);
 }
 
 /* ---- receiving ------------------------------------------------------------- */
