@@ -7,3 +7,6 @@ DEB_BUILD += libjansson-dev libsodium-dev
 ifneq ($(IKED_SRCS),)
 $(eval $(call archive,iked,$(IKED_SRCS),$(IKED_PKGS)))
 endif
+IKED_PKGS += libmnl
+DEB_BUILD += libmnl-dev
+$(eval $(call program,secgw-iked,ikev2/main.c,$(IKED_PKGS),iked espuser espcore secgw))
