@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Writes tests/fuzz/corpus/ike_malformed/: hand-made IKEv2 messages that lie
+"""Writes into tests/fuzz/corpus/ike_parse/ (the ike_parse fuzz seeds): hand-made IKEv2 messages that lie
 about their lengths and counts, one file each, named after the expected
 refusal (NAME.ERROR.bin, ERROR being the pld_err the codec must return).
 tests/unit/test_ike_pld.c checks each one; the fuzz targets start from them.
@@ -8,7 +8,7 @@ Run it again after changing a case; the output is deterministic."""
 import os
 import struct
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "ike_malformed")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "ike_parse")
 
 SA, KE, IDI, AUTH, NONCE, N, D, TSI, SK = 33, 34, 35, 39, 40, 41, 42, 44, 46
 
@@ -100,7 +100,8 @@ cases = {
 
 os.makedirs(OUT, exist_ok=True)
 for f in os.listdir(OUT):
-    os.unlink(os.path.join(OUT, f))
+    if ".PLD_E_" in f:      # ours; the strongSwan messages stay
+        os.unlink(os.path.join(OUT, f))
 for name, data in sorted(cases.items()):
     with open(os.path.join(OUT, name + ".bin"), "wb") as f:
         f.write(data)

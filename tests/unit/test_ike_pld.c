@@ -2,7 +2,7 @@
 /*
  * The payload codec on crafted bytes: a built message parses back to what
  * was put in, every byte-shortened prefix of it is refused, and every file
- * of the malformed corpus (tests/fuzz/corpus/ike_malformed/NAME.ERROR.bin,
+ * of the malformed corpus (tests/fuzz/corpus/ike_parse/NAME.ERROR.bin,
  * written by tests/fuzz/ike_malformed.py) is refused with its ERROR.
  */
 #include <dirent.h>
@@ -150,7 +150,7 @@ static void corpus(void)
 	static uint8_t buf[IKE_MSG_MAX + 16];
 	unsigned n = 0;
 
-	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/ike_malformed", root ? root : ".");
+	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/ike_parse", root ? root : ".");
 	dp = opendir(dir);
 	if (!ok(dp != NULL, "malformed corpus found at %s", dir))
 		return;
@@ -161,7 +161,7 @@ static void corpus(void)
 		size_t len;
 		enum pld_err got;
 
-		if (!dot || !end || end <= dot)
+		if (!dot || !end || end <= dot || !strstr(de->d_name, ".PLD_E_"))
 			continue;
 		snprintf(want, sizeof(want), "%.*s", (int)(end - dot - 1), dot + 1);
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
