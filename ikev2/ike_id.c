@@ -5,67 +5,28 @@
  */
 #include "ike_int.h"
 
+#include "ident.h"
+
 #include <stdio.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *ike_id_parse(const char *s, struct ike_id *out)
 {
-	struct ip_addr a;
-	size_t n = strlen(s);
+	struct ident id;
+	const char *err;
 
+	/* The syntax is lib/ident.c's, shared with the agent; only the
+	 * difference between "" (our address) and %any is ours. */
 	memset(out, 0, sizeof(*out));
-	if (n == 0)
-		return NULL;		/* unset: the local address is used */
-	if (!strcmp(s, "%any")) {
-		out->any = true;
+	if ((err = ident_parse(s, &id)))
+		return err;
+	if (id.type == IDENT_ANY) {
+		out->any = s[0] != '\0';
 		return NULL;
 	}
-	if (n > IKE_IDENT_MAX)
-		return "identity is longer than 255 bytes";
-	if (!addr_parse(s, &a)) {
-		out->type = a.family == IPF_V4 ? ID_IPV4_ADDR : ID_IPV6_ADDR;
-		out->len = (uint8_t)ip_family_len(a.family);
-		memcpy(out->data, a.b, out->len);
-		return NULL;
-	}
-	if (s[0] == '@' && s[1] == '#') {
-		size_t h = n - 2;
-
-		if (h == 0 || h % 2)
-			return "a KEY_ID (@#…) needs an even number of hex digits";
-		for (size_t i = 0; i < h / 2; i++) {
-			int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
-
-			if (hi < 0 || lo < 0)
-				return "a KEY_ID (@#…) may hold only hex digits";
-			out->data[i] = (uint8_t)(hi << 4 | lo);
-		}
-		out->type = ID_KEY_ID;
-		out->len = (uint8_t)(h / 2);
-		return NULL;
-	}
-	if (s[0] == '@') {
-		if (n == 1)
-			return "an FQDN identity needs a name after '@'";
-		out->type = ID_FQDN;
-		out->len = (uint8_t)(n - 1);
-		memcpy(out->data, s + 1, n - 1);
-		return NULL;
-	}
-	out->type = strchr(s, '@') ? ID_RFC822_ADDR : ID_FQDN;
-	out->len = (uint8_t)n;
-	memcpy(out->data, s, n);
+	out->type = id.type;
+	out->len = (uint8_t)id.len;
+	memcpy(out->data, id.data, id.len);
 	return NULL;
 }
 

@@ -516,8 +516,10 @@ enum pld_err pld_sa_validate(const struct pld *sa)
 			return PLD_E_TOO_MANY;
 		if (ntr > IKE_MAX_TRANSFORMS)
 			return PLD_E_TOO_MANY;
-		/* §3.3.1: numbering starts at 1 and never goes backwards. */
-		if (num < 1 || num < prev || num > prev + 1)
+		/* §3.3.1: numbers are never 0 and go up by at most one. An
+		 * offer starts at 1, but a responder's single chosen proposal
+		 * keeps the number it had in the offer. */
+		if (num < 1 || (prev && (num < prev || num > prev + 1)))
 			return PLD_E_SYNTAX;
 		prev = num;
 		if (spi_size > 8 || (size_t)8 + spi_size > plen)

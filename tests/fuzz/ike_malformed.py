@@ -72,7 +72,7 @@ cases = {
     "sa_attribute_overrun.PLD_E_SYNTAX": sa_msg(proposal(1, [
         transform(1, 20, attrs=struct.pack(">HH", 14, 400) + b"\x00" * 4),
         transform(2, 5), transform(4, 31, last=True)])),
-    "sa_numbering_starts_at_2.PLD_E_SYNTAX": sa_msg(proposal(2, GOOD_TR)),
+    "sa_numbering_zero.PLD_E_SYNTAX": sa_msg(proposal(0, GOOD_TR)),
     "sa_numbering_jumps.PLD_E_SYNTAX": sa_msg(proposal(1, GOOD_TR, last=False) + proposal(3, GOOD_TR)),
     "sa_last_flag_lies.PLD_E_SYNTAX": sa_msg(proposal(1, GOOD_TR, last=False)),
     "sa_too_many_proposals.PLD_E_TOO_MANY": sa_msg(b"".join(

@@ -205,7 +205,7 @@ static void w_remove(void *ctx, const struct ike_child_sa *s)
 		}
 }
 
-static int live_children(const struct peer *p)
+__attribute__((unused)) static int live_children(const struct peer *p)
 {
 	int n = 0;
 
@@ -215,7 +215,7 @@ static int live_children(const struct peer *p)
 }
 
 /* Both ends of every live CHILD SA agree on SPIs and keys. */
-static bool children_match(const struct pair *pr)
+__attribute__((unused)) static bool children_match(const struct pair *pr)
 {
 	int n = 0;
 
@@ -239,7 +239,7 @@ static bool children_match(const struct pair *pr)
 	return n > 0 && n == live_children(&pr->p[1]);
 }
 
-static void pair_init(struct pair *pr, const struct ike_opts *oa, const struct ike_opts *ob)
+__attribute__((unused)) static void pair_init(struct pair *pr, const struct ike_opts *oa, const struct ike_opts *ob)
 {
 	const struct ike_opts *o[2] = { oa, ob };
 
@@ -260,7 +260,7 @@ static void pair_init(struct pair *pr, const struct ike_opts *oa, const struct i
 	}
 }
 
-static void pair_free(struct pair *pr)
+__attribute__((unused)) static void pair_free(struct pair *pr)
 {
 	ike_engine_free(pr->p[0].e);
 	ike_engine_free(pr->p[1].e);
@@ -268,7 +268,7 @@ static void pair_free(struct pair *pr)
 
 /* Deliver up to `max` datagrams (in order), ticking no clock; what the
  * deliveries send is delivered too when max allows. */
-static void pair_deliver(struct pair *pr, int max)
+__attribute__((unused)) static void pair_deliver(struct pair *pr, int max)
 {
 	static struct dgram d;
 
@@ -300,14 +300,14 @@ static void pair_deliver(struct pair *pr, int max)
 	}
 }
 
-static void pair_flush(struct pair *pr)
+__attribute__((unused)) static void pair_flush(struct pair *pr)
 {
 	pair_deliver(pr, 1 << 30);
 }
 
 /* Run until quiet: deliver, then jump the clock to the next timer, up to
  * `until` (absolute ms). */
-static void pair_run(struct pair *pr, uint64_t until)
+__attribute__((unused)) static void pair_run(struct pair *pr, uint64_t until)
 {
 	for (int guard = 0; guard < 100000; guard++) {
 		uint64_t t;
@@ -329,7 +329,7 @@ static void pair_run(struct pair *pr, uint64_t until)
 }
 
 /* Is `want` among the log lines from index `from` on? Returns its index or -1. */
-static int log_find(const struct pair *pr, int from, const char *want)
+__attribute__((unused)) static int log_find(const struct pair *pr, int from, const char *want)
 {
 	for (int i = from; i < pr->n_log; i++)
 		if (strstr(pr->log[i], want))
@@ -337,7 +337,7 @@ static int log_find(const struct pair *pr, int from, const char *want)
 	return -1;
 }
 
-static int ev_find(const struct peer *p, const char *prefix)
+__attribute__((unused)) static int ev_find(const struct peer *p, const char *prefix)
 {
 	for (int i = 0; i < p->n_ev; i++)
 		if (!strncmp(p->ev[i], prefix, strlen(prefix)))
@@ -376,7 +376,7 @@ __attribute__((unused)) static bool tables_sound(const struct ike_engine *e)
 
 /* ---- configuration helpers ---- */
 
-static void child_default(struct ike_child_cfg *c, const char *name, const char *lts,
+__attribute__((unused)) static void child_default(struct ike_child_cfg *c, const char *name, const char *lts,
 			  const char *rts, const char *esp)
 {
 	memset(c, 0, sizeof(*c));
@@ -390,7 +390,7 @@ static void child_default(struct ike_child_cfg *c, const char *name, const char 
 	c->replay_window = 128;
 }
 
-static void conn_default(struct ike_conn_cfg *c, const char *name, const char *local,
+__attribute__((unused)) static void conn_default(struct ike_conn_cfg *c, const char *name, const char *local,
 			 const char *remote, const char *lid, const char *rid, const char *psk,
 			 const char *ike)
 {

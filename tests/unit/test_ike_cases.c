@@ -351,6 +351,28 @@ static void initial_contact(void)
 	pair_free(&pr);
 }
 
+/* The responder takes our second proposal: its answer carries number 2. */
+static void second_proposal(void)
+{
+	static struct pair pr;
+	struct cfg k = { "192.0.2.1", "192.0.2.2", "192.0.2.2", "%any", "a.test", "b.test", "b.test",
+			 "a.test", "10.1.0.0/24", "10.2.0.0/24", "10.2.0.0/24", "10.1.0.0/24", 0, 0, 0 };
+	struct ike_conn_cfg a;
+
+	pair_up_cfg(&pr, &k);
+	conn_default(&a, "net", "192.0.2.1", "192.0.2.2", "a.test", "b.test", PSK,
+		     "chacha20poly1305-prfsha512-x25519");
+	proposal_parse(PROP_IKE, "chacha20poly1305-prfsha256-x25519", &a.ike[1]);
+	a.n_ike = 2;
+	a.n_children = 1;
+	a.children = &ca;
+	ike_conn_add(pr.p[0].e, &a, pr.now);
+	ike_initiate(pr.p[0].e, "net", NULL, pr.now);
+	pair_run(&pr, pr.now + 5000);
+	ok(children_match(&pr), "a responder's choice of our proposal #2 is accepted");
+	pair_free(&pr);
+}
+
 int main(void)
 {
 	log_init("test", "/dev/null", LOG_LVL_ERR);
@@ -364,5 +386,6 @@ int main(void)
 	cookie_threshold();
 	status();
 	initial_contact();
+	second_proposal();
 	return tap_done();
 }
