@@ -43,6 +43,7 @@ static struct {
 	unsigned count, parallel, started, up, children_up;
 	uint64_t t0;
 	bool all_up_printed;
+	bool want_more;		/* start more from the loop, not from a callback */
 	char **names;
 } g;
 
@@ -121,8 +122,6 @@ static void do_send(void *ctx, const struct ike_endpoint *from, const struct ike
 		log_warn("sendto: %s", strerror(errno));
 }
 
-static void start_more(void);
-
 static void on_event(void *ctx, const struct ike_event *ev)
 {
 	printf("%s %s%s%s", ike_event_name(ev->type), ev->conn, ev->child ? "/" : "",
@@ -151,9 +150,10 @@ static void on_event(void *ctx, const struct ike_event *ev)
 		g.all_up_printed = true;
 	}
 	fflush(stdout);
+	/* Callbacks must not call back into the engine: the loop starts them. */
 	if (g.count && (ev->type == IKE_EV_CHILD_UP || ev->type == IKE_EV_IKE_DOWN ||
 			ev->type == IKE_EV_AUTH_FAILED || ev->type == IKE_EV_NEG_FAILED))
-		start_more();
+		g.want_more = true;
 }
 
 static int on_install(void *ctx, const struct ike_child_sa *sa)
@@ -430,5 +430,9 @@ int main(int argc, char **argv)
 			}
 		}
 		ike_tick(g.e, now_ms());
+		if (g.want_more) {
+			g.want_more = false;
+			start_more();
+		}
 	}
 }
