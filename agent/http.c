@@ -4,6 +4,7 @@
 #include "agent/audit.h"
 #include "agent/revision.h"
 #include "agent/routes.h"
+#include "agent/static.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -97,9 +98,11 @@ static enum hres queue(struct req *r, unsigned status, struct MHD_Response *resp
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	for (unsigned i = 0; i < r->n_hdrs; i++)
 		MHD_add_response_header(resp, r->hdrs[i].name, r->hdrs[i].value);
+	/* API answers are never cached; the UI's files say otherwise themselves. */
+	if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	ok = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (ok != MHD_YES)
@@ -300,7 +303,7 @@ static void begin(struct req *r, const char *url, const char *method)
 	snprintf(r->url, sizeof(r->url), "%s", url);
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	    (url[strlen(API_PREFIX)] != '/' && url[strlen(API_PREFIX)] != '\0')) {
-		reply_problemf(r, P_NOT_FOUND, "no such route: %s (the API is under %s/)", url, API_PREFIX);
+		static_serve(r, url);
 		return;
 	}
 	path = url + strlen(API_PREFIX);
