@@ -5,6 +5,7 @@
 #include "agent/revision.h"
 #include "agent/routes.h"
 #include "agent/static.h"
+#include "hex.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -492,6 +493,34 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * Percent-decoding of the path and query, as libmicrohttpd does it, except
+ * %00: a decoded NUL would end the C string early, so "/index.html%00.js"
+ * would name /index.html and "/connections/hq%00x" would name hq. It stays
+ * "%00", which names nothing.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	const char *r = s;
+	char *w = s;
+
+	(void)cls;
+	(void)c;
+	while (*r) {
+		int hi = r[0] == '%' ? hex_digit(r[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(r[2]) : -1;
+
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -518,6 +547,7 @@ struct MHD_Daemon *http_start(struct agent *ag, int listen_fd,
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, AGENT_HEADERS_MAX + 4096, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, ag);
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL);
 	if (tls_cert_pem && tls_key_pem) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)tls_cert_pem);
