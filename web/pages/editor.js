@@ -244,12 +244,24 @@ export default async function editor(main, ctx) {
     }
   });
 
+  // Someone else changed (or deleted) this connection meanwhile: say so now,
+  // not only when saving is refused.
+  const notice = h('div', { 'aria-live': 'polite' });
+  if (name)
+    ctx.on('revision', ev => {
+      if (ev.target !== name || !etag || ev.revision <= Number(etag.replace(/\D/g, ''))) return;
+      clear(notice, h('div', { class: 'banner warn', role: 'status' },
+        h('p', {}, `${ev.author || 'Someone'} changed this connection (${ev.action}, revision ${ev.revision}) after you opened it. Saving will be refused; reload to see their version.`),
+        h('button', { type: 'button', onclick: () => ctx.go(location.hash) }, 'Reload')));
+    });
+
   renderConn();
   renderKids();
   append(form, [
     h('div', { class: 'bar' }, h('h1', { id: 'ed-title' }, name ? `Connection ${name}` : 'New connection'),
       h('a', { href: '#/' }, 'Back to the dashboard')),
     editable ? null : h('p', { class: 'banner info' }, `Read-only: your role (${ctx.session.role}) cannot change connections.`),
+    notice,
     summary,
     h('fieldset', {}, h('legend', {}, 'Connection'), connBox),
     h('h2', {}, 'Child SAs'),

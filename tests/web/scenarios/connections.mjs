@@ -91,12 +91,13 @@ test('edit a connection: change a field, add a child; the agent has the new vers
   });
 });
 
-test('edit refused when someone else changed the connection meanwhile (If-Match → 412), nothing overwritten', async env => {
+test('someone else changes the connection meanwhile: the editor says so at once, and saving is refused (If-Match → 412), nothing overwritten', async env => {
   const { op } = env.users;
   await withPage(env, 'stale', async page => {
     await login(page, op.name, op.password);
     await visit(page, '#/connections/hq', 'Connection hq');
     eq((await env.agent.api('PATCH', '/connections/hq', { dpd_delay: 45 })).status, 200, 'a change behind the editor\'s back');
+    await page.getByText(/admin changed this connection \(connection\.update, revision \d+\) after you opened it/).waitFor();
     await page.getByLabel('Dead peer detection every (s)').fill('90');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Someone changed this connection since you opened it').waitFor();
