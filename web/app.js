@@ -15,7 +15,7 @@ const ROUTES = [
   ['connections/:name', './pages/editor.js', 'viewer', 'Connection'],
   ['secrets', './pages/secrets.js', 'operator', 'Secrets', true],
   ['history', './pages/history.js', 'viewer', 'History', true],
-  ['bulk', './pages/bulk.js', 'viewer', 'Import / export', true],
+  ['bulk', './pages/bulk.js', 'operator', 'Import / export', true],
   ['users', './pages/users.js', 'admin', 'Users', true],
   ['tokens', './pages/tokens.js', 'viewer', 'Tokens', true],
   ['audit', './pages/audit.js', 'admin', 'Audit log', true],

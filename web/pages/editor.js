@@ -4,7 +4,8 @@
 // list lengths); the agent checks everything and its errors land next to the
 // fields they name. Pre-shared keys are picked from the stored secrets by
 // name; a new one is typed into a write-only field and never shown again.
-import { api, listAll, enc } from '../api.js';
+import { api, listAll, enc, hasRoute } from '../api.js';
+import { confirmBanner } from '../confirm.js';
 import { h, clear, field, select, showProblem, checkForm, confirmDialog, toast, problemText, splitList } from '../dom.js';
 
 const NAME = { pattern: '[A-Za-z0-9_.\\-]{1,64}', maxlength: 64, title: '1 to 64 of A-Z a-z 0-9 _ . -' };
@@ -205,6 +206,10 @@ export default async function editor(main, ctx) {
   }
 
   const comment = h('input', { type: 'text', maxlength: 256, autocomplete: 'off' });
+  // Commit-confirmed (when the agent has it): the change is reverted unless confirmed in time.
+  const trial = editable && await hasRoute('/commit/confirm')
+    ? h('input', { type: 'number', min: 1, max: 86400, step: 1, placeholder: 'no trial', inputmode: 'numeric' }) : null;
+  const opts = () => ({ comment: comment.value || null, query: { confirm: trial && trial.value ? trial.value : null } });
   const save = h('button', { type: 'submit', class: 'primary' }, name ? 'Save changes' : 'Create connection');
   const del = name && editable ? h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete connection') : null;
 
@@ -212,8 +217,9 @@ export default async function editor(main, ctx) {
     const n = (doc.children || []).length;
     if (!await confirmDialog(`Delete ${name}?`, `The connection${n ? ` and its ${n} child SA${n > 1 ? 's' : ''}` : ''} will be removed and its tunnels torn down. History keeps the old version.`)) return;
     try {
-      await api('DELETE', `/connections/${enc(name)}`, undefined, { ifMatch: etag, comment: comment.value || null });
+      await api('DELETE', `/connections/${enc(name)}`, undefined, { ...opts(), ifMatch: etag });
       toast(`Deleted ${name}`);
+      if (trial && trial.value) confirmBanner.refresh();
       ctx.go('#/');
     } catch (e) {
       showProblem(form, e.problem);
@@ -228,10 +234,10 @@ export default async function editor(main, ctx) {
     const body = collect();
     save.disabled = true;
     try {
-      const opt = { comment: comment.value || null };
-      const r = name ? await api('PUT', `/connections/${enc(name)}`, body, { ...opt, ifMatch: etag })
-        : await api('POST', '/connections', body, opt);
+      const r = name ? await api('PUT', `/connections/${enc(name)}`, body, { ...opts(), ifMatch: etag })
+        : await api('POST', '/connections', body, opts());
       toast(`${name ? 'Saved' : 'Created'} ${body.name}${r.etag ? ` (revision ${r.etag.replace(/\D/g, '')})` : ''}`);
+      if (trial && trial.value) confirmBanner.refresh();
       ctx.go('#/');
     } catch (err) {
       save.disabled = false;
@@ -269,6 +275,7 @@ export default async function editor(main, ctx) {
     editable ? h('p', {}, h('button', { type: 'button', onclick: () => { syncKids(); kids.push({}); renderKids(); form.querySelector(`[data-field="children[${kids.length - 1}].name"] input`).focus(); } }, 'Add child SA')) : null,
     editable ? h('fieldset', {}, h('legend', {}, 'Apply'),
       field('comment', 'Comment for the history (optional)', comment),
+      trial ? field('confirm', 'Apply on trial: revert unless confirmed within (seconds)', trial, 'Empty: the change stays without confirmation. A banner counts down with a Confirm button.') : null,
       h('div', { class: 'actions-row' }, save, del)) : null,
   ]);
   main.append(form);
