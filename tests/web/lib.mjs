@@ -21,6 +21,15 @@ const TEST_TIMEOUT_MS = 90000;
 const tests = [];
 export function test(name, fn) { tests.push({ name, fn }); }
 
+// Thrown by a scenario that cannot run here (the reason goes to TAP).
+export class Skip extends Error {}
+
+// Skip unless the agent has an API route (from its OpenAPI document).
+export async function needRoute(env, path) {
+  const doc = await env.agent.api('GET', '/openapi.json');
+  if (!(doc.body && doc.body.paths && path in doc.body.paths)) throw new Skip(`this agent has no ${path} (issue 3)`);
+}
+
 export async function runAll(setup, teardown) {
   console.log(`1..${tests.length}`);
   let failed = 0, n = 0;
@@ -43,6 +52,7 @@ export async function runAll(setup, teardown) {
       await withTimeout(t.fn(env), TEST_TIMEOUT_MS, t.name);
       console.log(`ok ${n} - ${t.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } catch (e) {
+      if (e instanceof Skip) { console.log(`ok ${n} - ${t.name} # skip ${e.message}`); continue; }
       failed++;
       console.log(`not ok ${n} - ${t.name}`);
       for (const line of String(e.stack || e).split('\n').slice(0, 12)) console.log(`# ${line}`);
@@ -206,6 +216,32 @@ export function assert(cond, msg) {
 
 export function eq(a, b, msg) {
   if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${msg}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);
+}
+
+// A logged-in browser state for a user (cookie and the UI's marker), from
+// one POST /session each: most scenarios start logged in, and the login form
+// itself is tested by the scenarios about it.
+async function sessionState(env, who) {
+  env.states = env.states || {};
+  if (env.states[who]) return env.states[who];
+  const u = env.users[who];
+  const res = await fetch(`${env.agent.url}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: u.name, password: u.password }) });
+  const m = (res.headers.get('set-cookie') || '').match(/secgw_session=([^;]+)/);
+  if (res.status !== 201 || !m) throw new Error(`logging in ${u.name}: HTTP ${res.status}`);
+  env.states[who] = { cookies: [{ name: 'secgw_session', value: m[1], domain: '127.0.0.1', path: '/', expires: -1, httpOnly: true, secure: false, sameSite: 'Strict' }],
+    origins: [{ origin: env.agent.url, localStorage: [{ name: 'secgw.session', value: '1' }] }] };
+  return env.states[who];
+}
+
+// withPage, logged in as who ('admin', 'op', 'view'), on the dashboard.
+export async function asUser(env, who, name, fn, opt = {}) {
+  const storageState = await sessionState(env, who);
+  return withPage(env, name, async page => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await fn(page);
+  }, { ...opt, storageState });
 }
 
 // Run fn(page) in a fresh context; on failure save a screenshot named after

@@ -38,6 +38,13 @@ export default async function bulk(main) {
     return [text, json ? 'application/json' : 'text/csv'];
   }
 
+  // The file's errors name a CSV row and column, or a JSON path: they go in
+  // the list at the top (no field of this form is meant).
+  function fileProblem(p) {
+    const where = e => [e.row != null ? `row ${e.row}` : '', e.field].filter(Boolean).join(', ');
+    return { ...p, errors: (p.errors || []).map(e => ({ field: '', message: where(e) ? `${where(e)}: ${e.message}` : e.message })) };
+  }
+
   function query(dry) {
     return { dry_run: dry ? 'true' : null, mode: mode.value, confirm: dry ? null : trial.value || null };
   }
@@ -55,7 +62,7 @@ export default async function bulk(main) {
       body = null;
     } catch (e) {
       clear(result);
-      showProblem(form, e.problem);
+      showProblem(form, fileProblem(e.problem));
     }
   }
 
@@ -78,7 +85,7 @@ export default async function bulk(main) {
           h('button', { type: 'button', onclick: () => { clear(result); body = null; toast('Import cancelled: nothing was changed'); } }, 'Cancel')));
       result.querySelector('button').focus();
     } catch (err) {
-      showProblem(form, err.problem);
+      showProblem(form, fileProblem(err.problem));
     } finally {
       preview.disabled = false;
     }

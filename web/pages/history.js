@@ -57,6 +57,7 @@ export default async function history(main, ctx) {
     try {
       const r = await api('GET', `/revisions/${a}/diff/${b}`);
       clear(out, diffView(r.data, `From revision ${a} to ${b}`));
+      out.scrollIntoView({ block: 'nearest' });
     } catch (e) {
       clear(out, h('p', { class: 'form-err', role: 'alert' }, problemText(e)));
     }

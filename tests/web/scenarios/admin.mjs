@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Secrets (write-only), users and tokens as admin, the audit log's filters.
-import { test, withPage, login, visit, shot, poll, fieldError, assert, eq } from '../lib.mjs';
+import { test, asUser, withPage, login, visit, shot, poll, fieldError, assert, eq } from '../lib.mjs';
 
 const VALUE = 'branch-psk-9c1e-never-displayed';
 
 test('secrets: set, replace and delete; the value is never displayed nor sent back', async env => {
   const { admin } = env.users;
-  await withPage(env, 'secrets', async page => {
+  await asUser(env, 'admin', 'secrets', async page => {
     const bodies = [];
     page.on('response', async r => { if (r.url().includes('/api/v1/')) bodies.push(await r.text().catch(() => '')); });
-    await login(page, admin.name, admin.password);
     await visit(page, '#/secrets', 'Secrets');
     const form = page.locator('form', { has: page.getByRole('heading', { name: 'Set a secret' }) });
     await form.getByLabel('Name').fill('branch');
@@ -53,8 +52,7 @@ test('secrets: set, replace and delete; the value is never displayed nor sent ba
 
 test('users as admin: add (a short password refused next to its field), change role, new password, delete', async env => {
   const { admin } = env.users;
-  await withPage(env, 'users', async page => {
-    await login(page, admin.name, admin.password);
+  await asUser(env, 'admin', 'users', async page => {
     await visit(page, '#/users', 'Users');
     const form = page.locator('form', { has: page.getByRole('heading', { name: 'Add a user' }) });
     await form.getByLabel('User name').fill('carol');
@@ -89,8 +87,7 @@ test('users as admin: add (a short password refused next to its field), change r
 
 test('tokens as admin: created for another user and shown once, it works, revoking stops it', async env => {
   const { admin } = env.users;
-  await withPage(env, 'tokens', async page => {
-    await login(page, admin.name, admin.password);
+  await asUser(env, 'admin', 'tokens', async page => {
     await visit(page, '#/tokens', 'Tokens');
     await page.getByLabel('Name', { exact: true }).fill('backup-script');
     await page.getByLabel('Expires after').selectOption('86400');
@@ -116,8 +113,7 @@ test('tokens as admin: created for another user and shown once, it works, revoki
 
 test('audit log: filters by user, action and time', async env => {
   const { admin } = env.users;
-  await withPage(env, 'audit', async page => {
-    await login(page, admin.name, admin.password);
+  await asUser(env, 'admin', 'audit', async page => {
     await visit(page, '#/audit', 'Audit log');
     const rows = page.locator('table tbody tr');
     await rows.first().waitFor();

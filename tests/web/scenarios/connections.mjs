@@ -2,16 +2,15 @@
 // The connection editor against the real agent: a PSK created from the
 // editor, an invalid field refused next to that field with nothing stored,
 // then create, edit, and delete with a confirmation.
-import { test, withPage, login, visit, shot, poll, fieldError, assert, eq } from '../lib.mjs';
+import { test, asUser, withPage, login, visit, shot, poll, fieldError, assert, eq } from '../lib.mjs';
 
 const PSK = 'hq-psk-value-never-shown-7f3a';
 
 test('create a connection: client hint first, then the agent refuses one invalid field (shown next to it, nothing stored), then it is created', async env => {
   const { op } = env.users;
-  await withPage(env, 'create', async page => {
+  await asUser(env, 'op', 'create', async page => {
     const posts = [];
     page.on('request', r => { if (r.method() === 'POST' && r.url().endsWith('/api/v1/connections')) posts.push(r.url()); });
-    await login(page, op.name, op.password);
     await page.getByRole('link', { name: 'New connection' }).click();
     await page.getByRole('heading', { name: 'New connection', level: 1 }).waitFor();
 
@@ -66,8 +65,7 @@ test('create a connection: client hint first, then the agent refuses one invalid
 
 test('edit a connection: change a field, add a child; the agent has the new version', async env => {
   const { op } = env.users;
-  await withPage(env, 'edit', async page => {
-    await login(page, op.name, op.password);
+  await asUser(env, 'op', 'edit', async page => {
     await page.getByRole('link', { name: 'hq', exact: true }).click();
     await page.getByRole('heading', { name: 'Connection hq' }).waitFor();
     eq(await page.getByLabel('Remote addresses').inputValue(), '192.0.2.10', 'the stored value is shown');
@@ -93,8 +91,7 @@ test('edit a connection: change a field, add a child; the agent has the new vers
 
 test('someone else changes the connection meanwhile: the editor says so at once, and saving is refused (If-Match → 412), nothing overwritten', async env => {
   const { op } = env.users;
-  await withPage(env, 'stale', async page => {
-    await login(page, op.name, op.password);
+  await asUser(env, 'op', 'stale', async page => {
     await visit(page, '#/connections/hq', 'Connection hq');
     eq((await env.agent.api('PATCH', '/connections/hq', { dpd_delay: 45 })).status, 200, 'a change behind the editor\'s back');
     await page.getByText(/admin changed this connection \(connection\.update, revision \d+\) after you opened it/).waitFor();
@@ -107,8 +104,7 @@ test('someone else changes the connection meanwhile: the editor says so at once,
 
 test('delete a connection: cancel keeps it, confirming deletes it', async env => {
   const { op } = env.users;
-  await withPage(env, 'delete', async page => {
-    await login(page, op.name, op.password);
+  await asUser(env, 'op', 'delete', async page => {
     await visit(page, '#/connections/hq', 'Connection hq');
     await page.getByRole('button', { name: 'Delete connection' }).click();
     const dlg = page.getByRole('dialog', { name: 'Delete hq?' });

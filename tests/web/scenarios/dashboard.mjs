@@ -4,7 +4,7 @@
 // (state, counters, bytes-per-second graph) renders docs/control.md's
 // conn-status objects the way /sas will deliver them once the engine
 // connects (issue 7).
-import { test, withPage, login, shot, poll, assert, eq } from '../lib.mjs';
+import { test, asUser, withPage, login, shot, poll, assert, eq } from '../lib.mjs';
 
 test('dashboard without the engine: says so plainly, no state, no /sas request, actions disabled; new connections appear live', async env => {
   const { op } = env.users;
@@ -44,8 +44,7 @@ const status = (bin, bout, state = 'established') => ({
 
 test('dashboard live view: conn-status from /sas becomes state, rates and a traffic graph (rendering, fed docs/control.md\'s example)', async env => {
   const { op } = env.users;
-  await withPage(env, 'dashboard-live', async page => {
-    await login(page, op.name, op.password);
+  await asUser(env, 'op', 'dashboard-live', async page => {
     await page.getByRole('link', { name: 'branch1' }).waitFor();
     const out = await page.evaluate(async ([a, b, c]) => {
       const m = await import('/pages/dashboard.js');
@@ -82,8 +81,7 @@ test('dashboard live view: conn-status from /sas becomes state, rates and a traf
 
 test('terminate asks first; the agent\'s refusal (engine not connected) is shown as it says it', async env => {
   const { op } = env.users;
-  await withPage(env, 'terminate', async page => {
-    await login(page, op.name, op.password);
+  await asUser(env, 'op', 'terminate', async page => {
     await page.getByRole('link', { name: 'branch1' }).waitFor();
     const posts = [];
     page.on('request', r => { if (r.method() === 'POST') posts.push(r.url()); });

@@ -4,7 +4,7 @@
 // screen is readable, and everything the UI loads fits the 200 KiB budget.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, withPage, login, visit, shot, poll, assert, eq, ROOT } from '../lib.mjs';
+import { test, asUser, withPage, login, visit, shot, poll, assert, eq, ROOT } from '../lib.mjs';
 
 export const BUDGET = 200 * 1024;
 
@@ -191,8 +191,7 @@ test('keyboard only: log in, create a connection, delete it with the confirmatio
 
 test('phone-sized screen (375×740): the menu folds, no page scrolls sideways, text stays readable', async env => {
   const { admin } = env.users;
-  await withPage(env, 'phone', async page => {
-    await login(page, admin.name, admin.password);
+  await asUser(env, 'admin', 'phone', async page => {
     const menu = page.getByRole('button', { name: 'Menu' });
     assert(await menu.isVisible(), 'a Menu button on a phone');
     assert(await page.getByRole('link', { name: 'Secrets' }).isHidden(), 'the menu starts folded');
