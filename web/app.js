@@ -91,7 +91,6 @@ async function start(s) {
   try { setEngine((await api('GET', '/health')).data); } catch { /* shown by the pages that need it */ }
   confirmBanner.start();
   openEvents();
-  if (location.hash === '#/login') location.hash = '#/';
   route();
 }
 

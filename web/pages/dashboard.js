@@ -100,8 +100,8 @@ export function connectionsTable(conns, live, engineUp, onAct) {
     ['Last minutes', c => (engineUp ? graphFor(live, c.name) : '—')],
   ];
   if (onAct) cols.push(['Actions', c => [
-    h('button', { type: 'button', class: 'small', disabled: !engineUp || c.enabled === false, title: engineUp ? null : 'the engine is not connected', onclick: () => onAct('initiate', c.name) }, 'Initiate'),
-    h('button', { type: 'button', class: 'small', disabled: !engineUp, title: engineUp ? null : 'the engine is not connected', onclick: () => onAct('terminate', c.name) }, 'Terminate'),
+    h('button', { type: 'button', class: 'small', disabled: !engineUp || c.enabled === false, title: engineUp ? null : 'the engine is not connected', 'aria-label': `Initiate ${c.name}`, onclick: () => onAct('initiate', c.name) }, 'Initiate'),
+    h('button', { type: 'button', class: 'small', disabled: !engineUp, title: engineUp ? null : 'the engine is not connected', 'aria-label': `Terminate ${c.name}`, onclick: () => onAct('terminate', c.name) }, 'Terminate'),
   ], 'actions']);
   return table(cols, conns, 'Connections');
 }

@@ -20,14 +20,17 @@ export default async function users(main, ctx) {
     clear(list, table([
       ['Name', u => [u.name, u.name === ctx.session.user ? h('span', { class: 'muted' }, ' (you)') : null]],
       ['Role', u => {
+        // A separate button: arrow keys on a select change it at every step.
         const sel = select(ROLES.map(r => [r[0], r[0]]), u.role);
+        const set = h('button', { type: 'button', class: 'small', disabled: true, 'aria-label': `Set the role of ${u.name}`,
+          onclick: () => patch(u.name, { role: sel.value }, `${u.name} is now ${sel.value}`) }, 'Set');
         sel.setAttribute('aria-label', `Role of ${u.name}`);
-        sel.addEventListener('change', () => patch(u.name, { role: sel.value }, `${u.name} is now ${sel.value}`));
-        return sel;
+        sel.addEventListener('change', () => { set.disabled = sel.value === u.role; });
+        return h('div', { class: 'inline' }, sel, set);
       }],
       ['Created', u => fmtTime(u.created), 'num'],
       ['Actions', u => [
-        h('button', { type: 'button', class: 'small', onclick: () => password(u.name) }, 'New password'),
+        h('button', { type: 'button', class: 'small', 'aria-label': `New password for ${u.name}`, onclick: () => password(u.name) }, 'New password'),
         h('button', { type: 'button', class: 'small', 'aria-label': `Delete user ${u.name}`, onclick: () => remove(u.name) }, 'Delete')], 'actions'],
     ], items, 'Users'));
   }

@@ -66,9 +66,10 @@ test('users as admin: add (a short password refused next to its field), change r
     await page.getByRole('row', { name: /carol/ }).waitFor();
     eq((await env.agent.api('GET', '/users/carol')).body.role, 'operator', 'added as operator');
 
-    await page.getByLabel('Role of carol').selectOption('viewer');
+    await page.getByLabel('Role of carol', { exact: true }).selectOption('viewer');
+    await page.getByRole('button', { name: 'Set the role of carol' }).click();
     await poll(async () => (await env.agent.api('GET', '/users/carol')).body.role === 'viewer', 'carol to become a viewer');
-    await page.getByRole('row', { name: /carol/ }).getByRole('button', { name: 'New password' }).click();
+    await page.getByRole('button', { name: 'New password for carol' }).click();
     const dlg = page.getByRole('dialog', { name: 'New password for carol' });
     await dlg.getByLabel('Password').fill('carol-password-2');
     await dlg.getByRole('button', { name: 'Set password' }).click();
