@@ -4,6 +4,8 @@
 #include "agent/audit.h"
 #include "agent/revision.h"
 #include "agent/routes.h"
+#include "agent/static.h"
+#include "hex.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -97,9 +99,11 @@ static enum hres queue(struct req *r, unsigned status, struct MHD_Response *resp
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	for (unsigned i = 0; i < r->n_hdrs; i++)
 		MHD_add_response_header(resp, r->hdrs[i].name, r->hdrs[i].value);
+	/* API answers are never cached; the UI's files say otherwise themselves. */
+	if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	ok = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (ok != MHD_YES)
@@ -300,7 +304,7 @@ static void begin(struct req *r, const char *url, const char *method)
 	snprintf(r->url, sizeof(r->url), "%s", url);
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	    (url[strlen(API_PREFIX)] != '/' && url[strlen(API_PREFIX)] != '\0')) {
-		reply_problemf(r, P_NOT_FOUND, "no such route: %s (the API is under %s/)", url, API_PREFIX);
+		static_serve(r, url);
 		return;
 	}
 	path = url + strlen(API_PREFIX);
@@ -489,6 +493,34 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * Percent-decoding of the path and query, as libmicrohttpd does it, except
+ * %00: a decoded NUL would end the C string early, so "/index.html%00.js"
+ * would name /index.html and "/connections/hq%00x" would name hq. It stays
+ * "%00", which names nothing.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	const char *r = s;
+	char *w = s;
+
+	(void)cls;
+	(void)c;
+	while (*r) {
+		int hi = r[0] == '%' ? hex_digit(r[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(r[2]) : -1;
+
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -515,6 +547,7 @@ struct MHD_Daemon *http_start(struct agent *ag, int listen_fd,
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, AGENT_HEADERS_MAX + 4096, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, ag);
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL);
 	if (tls_cert_pem && tls_key_pem) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)tls_cert_pem);
