@@ -229,6 +229,26 @@ int conf_conn_write(struct db *d, const char *prefix, const char *after, unsigne
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+int conf_conn_each(struct db *d, int (*fn)(void *ctx, const json_t *doc), void *ctx)
+{
+	static const char sql[] = "SELECT id, config FROM connections ORDER BY name";
+	sqlite3_stmt *st = db_stmt(d, sql);
+	int rc, out = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *doc = assemble(d, sqlite3_column_int64(st, 0), load_text(st, 1));
+
+		out = doc ? fn(ctx, doc) : -1;
+		json_decref(doc);
+		if (out < 0)
+			break;
+	}
+	db_done(st);
+	return out < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE) ? -1 : 0;
+}
+
 bool conf_secret_type(struct db *d, const char *name, char *type)
 {
 	static const char sql[] = "SELECT type FROM secrets WHERE name = ?1";

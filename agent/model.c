@@ -526,6 +526,58 @@ const char *model_secret_value(const char *type, const char *value, size_t len,
 	return "type must be \"psk\" or \"key\"";
 }
 
+static const struct fspec *scope_table(enum model_scope scope, size_t *n)
+{
+	switch (scope) {
+	case MODEL_CONNECTION:
+		*n = N(conn_fields);
+		return conn_fields;
+	case MODEL_CHILD:
+		*n = N(child_fields);
+		return child_fields;
+	case MODEL_MANUAL:
+		*n = N(manual_fields);
+		return manual_fields;
+	}
+	*n = 0;
+	return NULL;
+}
+
+enum model_kind model_field_kind(enum model_scope scope, const char *key)
+{
+	size_t n;
+	const struct fspec *t = scope_table(scope, &n), *f;
+
+	if (strcmp(key, "name") == 0)
+		return MK_STRING;
+	f = t ? find_spec(t, n, key) : NULL;
+	if (!f)
+		return MK_UNKNOWN;
+	switch (f->type) {
+	case FT_BOOL:
+		return MK_BOOL;
+	case FT_INT:
+		return MK_INT;
+	case FT_ENDPOINTS:
+	case FT_PROPOSALS:
+	case FT_SELECTORS:
+		return MK_LIST;
+	case FT_ENUM:
+	case FT_IDENT:
+	case FT_SECRET:
+		return MK_STRING;
+	}
+	return MK_UNKNOWN;
+}
+
+const char *model_field_name(enum model_scope scope, unsigned i)
+{
+	size_t n;
+	const struct fspec *t = scope_table(scope, &n);
+
+	return t && i < n ? t[i].key : NULL;
+}
+
 json_t *model_merge_patch(const json_t *target, const json_t *patch)
 {
 	json_t *out;

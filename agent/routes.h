@@ -74,4 +74,14 @@ enum hres api_token_delete(struct req *r);
 
 enum hres api_audit_list(struct req *r);
 
+enum hres api_revisions_list(struct req *r);
+enum hres api_revision_get(struct req *r);
+enum hres api_revisions_diff(struct req *r);
+enum hres api_revision_rollback(struct req *r);
+enum hres api_confirm_get(struct req *r);
+enum hres api_confirm_post(struct req *r);
+
+enum hres api_import(struct req *r);
+enum hres api_export(struct req *r);
+
 #endif
