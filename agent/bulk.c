@@ -187,28 +187,31 @@ static json_t *value(const struct column *c, const char *text, unsigned line, st
 	}
 }
 
-struct group {
-	json_t *doc;	/* the connection being built */
-	json_t *conn;	/* its connection columns, to compare later rows with */
-	json_t *rows;
-};
-
-/* Connection columns of one row must agree with those of its first row. */
-static void agree(struct ferrs *e, const json_t *first, const json_t *now, unsigned first_line,
+/* Connection columns of one row must agree with those of its first row (doc). */
+static void agree(struct ferrs *e, const json_t *doc, const json_t *now, unsigned first_line,
 		  unsigned line, const char *name)
 {
 	const char *key;
 	json_t *v;
 	char msg[192];
 
-	snprintf(msg, sizeof(msg), "differs from row %u, the first row of connection %s "
-		 "(its columns repeat on every row of its children)", first_line, name);
-	json_object_foreach((json_t *)first, key, v)
-		if (!json_equal(v, json_object_get(now, key)))
-			row_error(e, line, key, msg);
-	json_object_foreach((json_t *)now, key, v)
-		if (!json_object_get(first, key))
-			row_error(e, line, key, msg);
+	msg[0] = '\0';
+	json_object_foreach((json_t *)doc, key, v) {
+		if (strcmp(key, "name") == 0 || strcmp(key, "children") == 0 || json_equal(v, json_object_get(now, key)))
+			continue;
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "differs from row %u, the first row of connection %s "
+				 "(its columns repeat on every row of its children)", first_line, name);
+		row_error(e, line, key, msg);
+	}
+	json_object_foreach((json_t *)now, key, v) {
+		if (json_object_get(doc, key))
+			continue;
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "differs from row %u, the first row of connection %s "
+				 "(its columns repeat on every row of its children)", first_line, name);
+		row_error(e, line, key, msg);
+	}
 }
 
 static void add_record(const struct csv_record *rec, const struct column *const *map, unsigned ncols,
@@ -250,15 +253,13 @@ static void add_record(const struct csv_record *rec, const struct column *const 
 		json_t *g = json_object_get(groups, name);
 
 		if (!g) {
-			json_t *doc = json_deep_copy(conn);
-
-			json_object_set_new(doc, "name", json_string(name));
-			json_object_set_new(doc, "children", json_array());
-			g = json_pack("{s:o, s:O, s:[i]}", "doc", doc, "conn", conn, "rows", (int)rec->line);
+			json_object_set_new(conn, "name", json_string(name));
+			json_object_set_new(conn, "children", json_array());
+			g = json_pack("{s:O, s:[i]}", "doc", conn, "rows", (int)rec->line);
 			json_object_set_new(groups, name, g);
 			json_array_append_new(order, json_string(name));
 		} else {
-			agree(e, json_object_get(g, "conn"), conn,
+			agree(e, json_object_get(g, "doc"), conn,
 			      (unsigned)json_integer_value(json_array_get(json_object_get(g, "rows"), 0)),
 			      rec->line, name);
 		}

@@ -6,6 +6,7 @@
 #include "ident.h"
 #include "proposal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -240,6 +241,39 @@ static bool check_value(const struct fspec *f, const json_t *v, const char *path
 }
 
 /*
+ * Defaults are written as JSON text in the tables; parsed once, then copied
+ * into each document (a bulk import fills in thousands of them).
+ */
+static json_t *defaults[N(conn_fields) + N(child_fields) + N(manual_fields)];
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+
+static void parse_defaults(void)
+{
+	const struct { const struct fspec *t; size_t n; } all[] = {
+		{ conn_fields, N(conn_fields) }, { child_fields, N(child_fields) }, { manual_fields, N(manual_fields) },
+	};
+	size_t k = 0;
+
+	for (size_t a = 0; a < N(all); a++)
+		for (size_t i = 0; i < all[a].n; i++, k++)
+			defaults[k] = all[a].t[i].dflt ? json_loads(all[a].t[i].dflt, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+static json_t *default_of(const struct fspec *f)
+{
+	size_t k;
+
+	pthread_once(&defaults_once, parse_defaults);
+	if (f >= conn_fields && f < conn_fields + N(conn_fields))
+		k = (size_t)(f - conn_fields);
+	else if (f >= child_fields && f < child_fields + N(child_fields))
+		k = N(conn_fields) + (size_t)(f - child_fields);
+	else
+		k = N(conn_fields) + N(child_fields) + (size_t)(f - manual_fields);
+	return json_deep_copy(defaults[k]);
+}
+
+/*
  * Fields of one object by a spec table: unknown keys are errors, known ones
  * are checked, missing ones take their default. `skip` lists keys the caller
  * handles itself (name, children, manual).
@@ -270,7 +304,7 @@ static json_t *check_object(const json_t *in, const char *base, const struct fsp
 			if (check_value(&t[i], v, path, e))
 				json_object_set_new(out, t[i].key, json_deep_copy(v));
 		} else if (t[i].dflt) {
-			json_object_set_new(out, t[i].key, json_loads(t[i].dflt, JSON_DECODE_ANY, NULL));
+			json_object_set_new(out, t[i].key, default_of(&t[i]));
 		}
 	}
 	return out;
