@@ -401,9 +401,10 @@ long cli_read_secret(const char *src, const char *prompt, char *out, size_t max)
 		return read_tty(prompt, out, max);
 	f = strcmp(src, "-") == 0 ? stdin : fopen(src, "re");
 	if (!f) {
-		fprintf(stderr, "secgw: cannot read %s: %s (the value is read from a file, from - "
+		/* Not echoed: a value typed where the file name goes must not be printed too. */
+		fprintf(stderr, "secgw: cannot read the file given: %s (a value is read from a file, from - "
 			"(standard input) or typed at a prompt, never taken from the command line)\n",
-			src, strerror(errno));
+			strerror(errno));
 		return -1;
 	}
 	n = fread(out, 1, max, f);
@@ -411,7 +412,7 @@ long cli_read_secret(const char *src, const char *prompt, char *out, size_t max)
 		fclose(f);
 	if (n >= max) {
 		cli_wipe(out, max);
-		fprintf(stderr, "secgw: %s holds more than %zu bytes\n", src, max - 1);
+		fprintf(stderr, "secgw: the value holds more than %zu bytes\n", max - 1);
 		return -1;
 	}
 	if (n && out[n - 1] == '\n')
