@@ -128,18 +128,22 @@ int conf_conn_put(struct db *d, const json_t *doc, int64_t revision)
 		"VALUES (?1, ?2, ?3, ?4, ?4, ?5) "
 		"ON CONFLICT(name) DO UPDATE SET config = excluded.config, psk = excluded.psk, "
 		"updated = excluded.updated, revision = excluded.revision RETURNING id";
-	json_t *flat = json_copy((json_t *)doc);
+	json_t *children = json_incref(json_object_get(doc, "children"));
 	const char *psk = json_string_value(json_object_get(doc, "psk"));
 	sqlite3_stmt *st;
 	char *text;
 	int64_t id = -1;
 	int rc;
 
-	if (!flat)
-		return -1;
-	json_object_del(flat, "children");
-	text = json_dumps(flat, JSON_COMPACT);
-	json_decref(flat);
+	/*
+	 * The row keeps the connection without its children: they are taken out
+	 * for the dump and put back (last, where the model has them), instead of
+	 * copying the whole object for every one of an import's thousands.
+	 */
+	json_object_del((json_t *)doc, "children");
+	text = json_dumps(doc, JSON_COMPACT);
+	if (children)
+		json_object_set_new((json_t *)doc, "children", children);
 	st = db_stmt(d, upsert);
 	if (!st || !text) {
 		free(text);
@@ -159,7 +163,7 @@ int conf_conn_put(struct db *d, const json_t *doc, int64_t revision)
 	db_done(st);
 	if (id < 0)
 		return -1;
-	return put_children(d, id, json_object_get(doc, "children"));
+	return put_children(d, id, children);
 }
 
 int conf_conn_delete(struct db *d, const char *name)

@@ -279,9 +279,8 @@ static json_t *default_of(const struct fspec *f)
  * handles itself (name, children, manual).
  */
 static json_t *check_object(const json_t *in, const char *base, const struct fspec *t, size_t n,
-			    const char *const *skip, struct ferrs *e)
+			    const char *const *skip, struct ferrs *e, json_t *out)
 {
-	json_t *out = json_object();
 	const char *key;
 	const json_t *v;
 	char path[FIELD_PATH_MAX];
@@ -343,7 +342,7 @@ static const char *const manual_skip[] = { NULL };
 json_t *model_child(const json_t *in, const char *base, const json_t *conn, struct ferrs *e)
 {
 	int before = ferrs_count(e);
-	json_t *out = json_object(), *fields;
+	json_t *out = json_object();
 	const json_t *manual = json_object_get(in, "manual");
 	const char *keying = json_string_value(json_object_get(conn, "keying"));
 	const char *start;
@@ -355,9 +354,7 @@ json_t *model_child(const json_t *in, const char *base, const json_t *conn, stru
 		return NULL;
 	}
 	check_name(in, base, e, out);
-	fields = check_object(in, base, child_fields, N(child_fields), child_skip, e);
-	json_object_update(out, fields);
-	json_decref(fields);
+	check_object(in, base, child_fields, N(child_fields), child_skip, e, out);
 
 	field_key(path, base, "manual");
 	if (keying && strcmp(keying, "manual") == 0) {
@@ -370,7 +367,7 @@ json_t *model_child(const json_t *in, const char *base, const json_t *conn, stru
 			json_t *m;
 
 			snprintf(mbase, sizeof(mbase), "%s", path);
-			m = check_object(manual, mbase, manual_fields, N(manual_fields), manual_skip, e);
+			m = check_object(manual, mbase, manual_fields, N(manual_fields), manual_skip, e, json_object());
 			for (size_t i = 0; i < N(manual_fields); i++)
 				if (!json_object_get(manual, manual_fields[i].key)) {
 					char mp[FIELD_PATH_MAX];
@@ -405,7 +402,7 @@ static const char *const conn_skip[] = { "name", "children", NULL };
 json_t *model_connection(const json_t *in, const char *base, struct ferrs *e)
 {
 	int before = ferrs_count(e);
-	json_t *out, *fields, *children = json_array();
+	json_t *out, *children = json_array();
 	const json_t *cin;
 	char path[FIELD_PATH_MAX];
 	const char *keying, *auth;
@@ -417,9 +414,7 @@ json_t *model_connection(const json_t *in, const char *base, struct ferrs *e)
 	}
 	out = json_object();
 	check_name(in, base, e, out);
-	fields = check_object(in, base, conn_fields, N(conn_fields), conn_skip, e);
-	json_object_update(out, fields);
-	json_decref(fields);
+	check_object(in, base, conn_fields, N(conn_fields), conn_skip, e, out);
 
 	keying = json_string_value(json_object_get(out, "keying"));
 	auth = json_string_value(json_object_get(out, "auth"));

@@ -59,6 +59,8 @@ struct resp {
 /* Resolve URL, token and CA from options, SECGW_URL/SECGW_TOKEN, then the login file. */
 void cli_config(struct cli *c, const char *url, const char *token, const char *cacert);
 const char *cli_login_path(char *out, size_t len);
+/* Set the agent's URL ("…/", "…/api/v1" and "…" all mean the same agent). */
+void cli_set_url(struct cli *c, const char *url);
 
 /*
  * One request to PATH (under /api/v1, query included). body may be NULL;

@@ -73,17 +73,21 @@ void cli_config(struct cli *c, const char *url, const char *token, const char *c
 		setting(c->token, sizeof(c->token), token);
 	if (cacert)
 		setting(c->cacert, sizeof(c->cacert), cacert);
-	if (!c->url[0])
-		setting(c->url, sizeof(c->url), CLI_DEFAULT_URL);
-	/* "http://host:8080/" and "http://host:8080/api/v1" both mean the agent. */
-	{
-		size_t n = strlen(c->url);
+	cli_set_url(c, c->url[0] ? c->url : CLI_DEFAULT_URL);
+}
 
-		while (n && c->url[n - 1] == '/')
-			c->url[--n] = '\0';
-		if (n >= 7 && strcmp(c->url + n - 7, "/api/v1") == 0)
-			c->url[n - 7] = '\0';
-	}
+void cli_set_url(struct cli *c, const char *url)
+{
+	size_t n;
+
+	if (url != c->url)
+		setting(c->url, sizeof(c->url), url);
+	/* "http://host:8080/" and "http://host:8080/api/v1" both mean the agent. */
+	n = strlen(c->url);
+	while (n && c->url[n - 1] == '/')
+		c->url[--n] = '\0';
+	if (n >= 7 && strcmp(c->url + n - 7, "/api/v1") == 0)
+		c->url[n - 7] = '\0';
 }
 
 void cli_wipe(void *p, size_t n)

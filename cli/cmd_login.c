@@ -66,6 +66,8 @@ int cmd_login(struct cli *c, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--user") && i + 1 < argc)
 			user = argv[++i];
+		else if (!strcmp(argv[i], "--url") && i + 1 < argc)
+			cli_set_url(c, argv[++i]);
 		else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
 			src = argv[++i];
 		else

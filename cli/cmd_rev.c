@@ -119,9 +119,12 @@ static int current(struct cli *c, long long *out)
 	json_t *h;
 	int rc = cli_call(c, "GET", "/health", NULL, 0, NULL, &r);
 
+	*out = 0;
 	if (!rc && (h = resp_json(&r))) {
 		*out = json_integer_value(json_object_get(h, "revision"));
 		json_decref(h);
+	} else if (!rc) {
+		rc = EXIT_REJECTED;
 	}
 	resp_free(&r);
 	return rc;
@@ -130,7 +133,7 @@ static int current(struct cli *c, long long *out)
 static int rev_diff(struct cli *c, int argc, char **argv)
 {
 	char path[96];
-	long long a, b;
+	long long a = 0, b = 0;
 	struct resp r;
 	json_t *doc;
 	int rc;

@@ -61,7 +61,7 @@ static const struct group groups[] = {
 	{ "sa", cmd_sa, "sa list                         live SAs (needs the IKE engine)\n" },
 	{ "initiate", cmd_initiate, "initiate CONN                   bring a connection up (needs the IKE engine)\n" },
 	{ "terminate", cmd_terminate, "terminate CONN                  take it down (needs the IKE engine)\n" },
-	{ "login", cmd_login, "login [--user NAME] [--password-file FILE|-]\n" },
+	{ "login", cmd_login, "login [--url URL] [--user NAME] [--password-file FILE|-]\n" },
 	{ "logout", cmd_logout, "logout\n" },
 };
 

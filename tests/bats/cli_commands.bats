@@ -78,7 +78,7 @@ S() {
 	api GET /connections/m/children/c
 	[[ $(jq_body .manual.spi_in) == 8192 && $(jq_body .manual.key_in) == kin ]]
 	run S secret list
-	[[ $output == *"kin   key"* ]]
+	[[ $output =~ kin\ +key ]]
 	run S secret show hqkey
 	[[ $output == *"used by: hq"* ]]
 	run S fields child

@@ -24,15 +24,15 @@ S() {
 }
 
 @test "help lists every noun; NOUN --help shows its verbs; exit 0" {
-	local noun
+	local noun help
 	run S help
 	[[ $status -eq 0 ]]
+	help=$output
 	for noun in $(S __complete nouns); do
 		[[ $noun == help || $noun == fields ]] && continue
-		[[ $output == *"  $noun "* ]] || { echo "help lacks $noun" >&2; return 1; }
+		grep -qE "^  $noun( |\$)" <<<"$help" || { echo "help lacks $noun" >&2; return 1; }
 		run S "$noun" --help
-		[[ $status -eq 0 && $output == "$noun "* ]] || { echo "$noun --help" >&2; return 1; }
-		run S help
+		[[ $status -eq 0 && $output == "$noun"* ]] || { echo "$noun --help" >&2; return 1; }
 	done
 	run S --version
 	[[ $output == "secgw "* ]]
@@ -46,7 +46,8 @@ S() {
 		grep -q "^secgw $noun\|^secgw .*$noun\|^\.SS .*$noun" "$SECGW_ROOT/docs/secgw.1" ||
 			{ echo "man page lacks $noun" >&2; return 1; }
 	done
-	[[ $output == *"EXIT STATUS"* && $output == *"commit-confirmed"* ]]
+	grep -q '^\.SH EXIT STATUS' "$SECGW_ROOT/docs/secgw.1"
+	grep -q '^\.SH COMMIT-CONFIRMED' "$SECGW_ROOT/docs/secgw.1"
 }
 
 # complete WORDS…: run the completion function as bash would, print COMPREPLY.

@@ -25,7 +25,8 @@ S() {
 @test "secret set from stdin: the value is not in the process's argv or environment while it runs" {
 	local fifo=$BATS_TEST_TMPDIR/in pid
 	mkfifo "$fifo"
-	SECGW_TOKEN=$TOKEN S secret set site - <"$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	# Run directly (not through the S function), so that $! is secgw itself.
+	SECGW_TOKEN=$TOKEN "$SECGW_BIN/secgw" secret set site - <"$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
 	exec 4>"$fifo"
 	# It runs, waiting for the value: look at it from outside.
