@@ -43,6 +43,24 @@ bool list_params(struct req *r, unsigned *limit, const char **cursor, const char
 	return true;
 }
 
+bool list_number_params(struct req *r, long long *limit, long long *before)
+{
+	const char *l = req_query(r, "limit"), *cursor = req_query(r, "cursor");
+	char *end;
+
+	*limit = LIST_LIMIT_DEFAULT;
+	*before = INT64_MAX;
+	if (l && ((*limit = strtoll(l, &end, 10)) < 1 || *limit > LIST_LIMIT_MAX || *end || !*l)) {
+		reply_problemf(r, P_BAD_REQUEST, "limit must be 1 to %d", LIST_LIMIT_MAX);
+		return false;
+	}
+	if (cursor && ((*before = strtoll(cursor, &end, 10)) < 1 || *end || !*cursor)) {
+		reply_problemf(r, P_BAD_REQUEST, "cursor must be the next_cursor of a previous page");
+		return false;
+	}
+	return true;
+}
+
 static enum hres reply_doc(struct req *r, unsigned status, json_t *doc, int64_t revision,
 			   const char *location)
 {

@@ -64,20 +64,16 @@ enum hres api_revisions_list(struct req *r)
 	static const char sql[] =
 		"SELECT " REVISION_COLUMNS " FROM revisions WHERE number < ?1 ORDER BY number DESC LIMIT ?2";
 	struct db *d = store_db(r->ag->store);
-	const char *l = req_query(r, "limit"), *cursor = req_query(r, "cursor");
-	long long limit = LIST_LIMIT_DEFAULT, before = INT64_MAX;
+	long long limit, before;
 	json_t *items, *pending, *body;
 	sqlite3_stmt *st;
 	unsigned n = 0;
-	char *end;
 	bool more = false;
 
 	if (!d)
 		return H_FATAL;
-	if (l && ((limit = strtoll(l, &end, 10)) < 1 || limit > LIST_LIMIT_MAX || *end || !*l))
-		return reply_problemf(r, P_BAD_REQUEST, "limit must be 1 to %d", LIST_LIMIT_MAX);
-	if (cursor && ((before = strtoll(cursor, &end, 10)) < 1 || *end || !*cursor))
-		return reply_problemf(r, P_BAD_REQUEST, "cursor must be the next_cursor of a previous page");
+	if (!list_number_params(r, &limit, &before))
+		return H_ANSWERED;
 	pending = confirm_json(&r->ag->confirm);
 	if (db_read_begin(d) < 0) {
 		json_decref(pending);

@@ -27,6 +27,9 @@ const char *method_name(enum http_method m);
 
 /* The limit, cursor and prefix of a list request (answers 400 itself). */
 bool list_params(struct req *r, unsigned *limit, const char **cursor, const char **prefix);
+/* The same for lists paged by number, newest first (audit, revisions):
+ * *before is the cursor (INT64_MAX without one). */
+bool list_number_params(struct req *r, long long *limit, long long *before);
 
 /* Handlers, one file per resource (api_*.c). */
 enum hres api_health(struct req *r);

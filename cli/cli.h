@@ -71,6 +71,12 @@ void cli_set_url(struct cli *c, const char *url);
  */
 int cli_call(struct cli *c, const char *method, const char *path, const char *body, size_t len,
 	     const char *ctype, struct resp *r);
+/*
+ * GET a JSON document. With --output json it is printed as sent and *doc is
+ * NULL; otherwise *doc is the parsed document (the caller's). The status as
+ * cli_call's.
+ */
+int cli_get(struct cli *c, const char *path, json_t **doc);
 /* Like cli_call, adding ?confirm=/&confirm= from --confirm to a mutation. */
 int cli_mutate(struct cli *c, const char *method, const char *path, const char *body, size_t len,
 	       const char *ctype, struct resp *r);

@@ -341,6 +341,18 @@ int cli_call(struct cli *c, const char *method, const char *path, const char *bo
 	return EXIT_REJECTED;
 }
 
+int cli_get(struct cli *c, const char *path, json_t **doc)
+{
+	struct resp r;
+	int rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
+
+	*doc = NULL;
+	if (!rc && !cli_print_raw(c, &r) && !(*doc = resp_json(&r)))
+		rc = EXIT_REJECTED;
+	resp_free(&r);
+	return rc;
+}
+
 int cli_mutate(struct cli *c, const char *method, const char *path, const char *body, size_t len,
 	       const char *ctype, struct resp *r)
 {

@@ -13,7 +13,6 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 					    "--limit", "limit", NULL };
 	char path[CLI_PATH_MAX];
 	bool limited = false;
-	struct resp r;
 	json_t *body, *it;
 	struct table *t;
 	size_t i;
@@ -40,12 +39,8 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 	}
 	if (!limited)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%climit=50", strchr(path, '?') ? '&' : '?');
-	rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
-	if (rc || cli_print_raw(c, &r) || !(body = resp_json(&r))) {
-		resp_free(&r);
+	if ((rc = cli_get(c, path, &body)) || !body)
 		return rc;
-	}
-	resp_free(&r);
 	t = table_new(6, heads);
 	json_array_foreach(json_object_get(body, "items"), i, it) {
 		char w[32], st[8];

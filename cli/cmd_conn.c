@@ -128,18 +128,11 @@ static int conn_list(struct cli *c, int argc, char **argv)
 /* GET a document and print it (show). */
 static int show(struct cli *c, const char *path, void (*print)(const json_t *))
 {
-	struct resp r;
 	json_t *doc;
-	int rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
+	int rc = cli_get(c, path, &doc);
 
-	if (rc || cli_print_raw(c, &r)) {
-		resp_free(&r);
+	if (rc || !doc)
 		return rc;
-	}
-	doc = resp_json(&r);
-	resp_free(&r);
-	if (!doc)
-		return EXIT_REJECTED;
 	print(doc);
 	json_decref(doc);
 	return EXIT_DONE;

@@ -11,19 +11,14 @@
 
 int cmd_sa(struct cli *c, int argc, char **argv)
 {
-	struct resp r;
 	json_t *body, *it;
 	size_t i;
 	int rc;
 
 	if (argc > 1 || (argc == 1 && strcmp(argv[0], "list") != 0))
 		return cli_usage("sa list");
-	rc = cli_call(c, "GET", "/sas", NULL, 0, NULL, &r);
-	if (rc || cli_print_raw(c, &r) || !(body = resp_json(&r))) {
-		resp_free(&r);
+	if ((rc = cli_get(c, "/sas", &body)) || !body)
 		return rc;
-	}
-	resp_free(&r);
 	/* The engine integration defines the items; print what each says of itself. */
 	json_array_foreach(json_object_get(body, "items"), i, it) {
 		char *line = json_dumps(it, JSON_COMPACT);

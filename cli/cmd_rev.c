@@ -32,7 +32,6 @@ static int rev_list(struct cli *c, int argc, char **argv)
 	static const char *const heads[] = { "REV", "TIME", "AUTHOR", "SUMMARY", "COMMENT" };
 	char path[64];
 	long limit = 20;
-	struct resp r;
 	json_t *body, *it;
 	struct table *t;
 	size_t i;
@@ -47,12 +46,8 @@ static int rev_list(struct cli *c, int argc, char **argv)
 	if (limit < 1 || limit > 1000)
 		return cli_usage("--limit must be 1 to 1000");
 	snprintf(path, sizeof(path), "/revisions?limit=%ld", limit);
-	rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
-	if (rc || cli_print_raw(c, &r) || !(body = resp_json(&r))) {
-		resp_free(&r);
+	if ((rc = cli_get(c, path, &body)) || !body)
 		return rc;
-	}
-	resp_free(&r);
 	t = table_new(5, heads);
 	json_array_foreach(json_object_get(body, "items"), i, it) {
 		char num[24], w[32];
@@ -87,19 +82,14 @@ static int rev_show(struct cli *c, const char *n)
 {
 	char path[64], w[32];
 	long long v;
-	struct resp r;
 	json_t *doc;
 	int rc;
 
 	if (!number(n, &v))
 		return cli_usage("rev show: %s is not a revision number", n);
 	snprintf(path, sizeof(path), "/revisions/%lld", v);
-	rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
-	if (rc || cli_print_raw(c, &r) || !(doc = resp_json(&r))) {
-		resp_free(&r);
+	if ((rc = cli_get(c, path, &doc)) || !doc)
 		return rc;
-	}
-	resp_free(&r);
 	when(json_integer_value(json_object_get(doc, "time")), w, sizeof(w));
 	printf("revision %lld  %s  by %s from %s\n", v, w, json_string_value(json_object_get(doc, "author")),
 	       json_string_value(json_object_get(doc, "source")));
@@ -134,7 +124,6 @@ static int rev_diff(struct cli *c, int argc, char **argv)
 {
 	char path[96];
 	long long a = 0, b = 0;
-	struct resp r;
 	json_t *doc;
 	int rc;
 
@@ -143,12 +132,8 @@ static int rev_diff(struct cli *c, int argc, char **argv)
 	if (argc == 1 && (rc = current(c, &b)))
 		return rc;
 	snprintf(path, sizeof(path), "/revisions/%lld/diff/%lld", a, b);
-	rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
-	if (rc || cli_print_raw(c, &r) || !(doc = resp_json(&r))) {
-		resp_free(&r);
+	if ((rc = cli_get(c, path, &doc)) || !doc)
 		return rc;
-	}
-	resp_free(&r);
 	printf("from revision %lld to %lld:\n", a, b);
 	diff_print(doc, stdout);
 	json_decref(doc);
@@ -215,17 +200,15 @@ int cmd_confirm(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if (argc == 1 && !strcmp(argv[0], "status")) {
-		rc = cli_call(c, "GET", "/commit/confirm", NULL, 0, NULL, &r);
-		if (!rc && !cli_print_raw(c, &r) && (doc = resp_json(&r))) {
-			if (json_is_object(json_object_get(doc, "pending")))
-				pending_line(json_object_get(doc, "pending"));
-			else
-				printf("no change awaits confirmation (revision %lld)\n",
-				       (long long)json_integer_value(json_object_get(doc, "revision")));
-			json_decref(doc);
-		}
-		resp_free(&r);
-		return rc;
+		if ((rc = cli_get(c, "/commit/confirm", &doc)) || !doc)
+			return rc;
+		if (json_is_object(json_object_get(doc, "pending")))
+			pending_line(json_object_get(doc, "pending"));
+		else
+			printf("no change awaits confirmation (revision %lld)\n",
+			       (long long)json_integer_value(json_object_get(doc, "revision")));
+		json_decref(doc);
+		return EXIT_DONE;
 	}
 	if (argc)
 		return cli_usage("confirm [status]");

@@ -14,17 +14,13 @@
 static int secret_list(struct cli *c)
 {
 	static const char *const heads[] = { "NAME", "TYPE", "UPDATED" };
-	struct resp r;
 	json_t *body, *it;
 	struct table *t;
 	size_t i;
-	int rc = cli_call(c, "GET", "/secrets?limit=1000", NULL, 0, NULL, &r);
+	int rc = cli_get(c, "/secrets?limit=1000", &body);
 
-	if (rc || cli_print_raw(c, &r) || !(body = resp_json(&r))) {
-		resp_free(&r);
+	if (rc || !body)
 		return rc;
-	}
-	resp_free(&r);
 	t = table_new(3, heads);
 	json_array_foreach(json_object_get(body, "items"), i, it) {
 		char when[32];
@@ -122,13 +118,11 @@ int cmd_secret(struct cli *c, int argc, char **argv)
 		return rc;
 	}
 	if (!strcmp(verb, "show")) {
-		rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
-		if (!rc && !cli_print_raw(c, &r) && (doc = resp_json(&r))) {
-			show_secret(doc);
-			json_decref(doc);
-		}
-		resp_free(&r);
-		return rc;
+		if ((rc = cli_get(c, path, &doc)) || !doc)
+			return rc;
+		show_secret(doc);
+		json_decref(doc);
+		return EXIT_DONE;
 	}
 	return cli_usage("secret: unknown verb %s", verb);
 }

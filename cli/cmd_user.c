@@ -22,17 +22,13 @@ static void date(const json_t *v, char *out, size_t len)
 /* GET a list and print the columns named (dates for the keys in dates). */
 static int list(struct cli *c, const char *path, unsigned n, const char *const *heads, const char *const *keys)
 {
-	struct resp r;
 	json_t *body, *it;
 	struct table *t;
 	size_t i;
-	int rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
+	int rc = cli_get(c, path, &body);
 
-	if (rc || cli_print_raw(c, &r) || !(body = resp_json(&r))) {
-		resp_free(&r);
+	if (rc || !body)
 		return rc;
-	}
-	resp_free(&r);
 	t = table_new(n, heads);
 	json_array_foreach(json_object_get(body, "items"), i, it) {
 		char text[8][128];
@@ -133,20 +129,16 @@ int cmd_user(struct cli *c, int argc, char **argv)
 		return call(c, "DELETE", path, NULL, done);
 	}
 	if (!strcmp(verb, "show") && argc == 2) {
-		struct resp r;
 		json_t *doc;
+		char w[32];
 
-		rc = cli_call(c, "GET", path, NULL, 0, NULL, &r);
-		if (!rc && !cli_print_raw(c, &r) && (doc = resp_json(&r))) {
-			char w[32];
-
-			date(json_object_get(doc, "created"), w, sizeof(w));
-			printf("name:    %s\nrole:    %s\ncreated: %s\n", json_string_value(json_object_get(doc, "name")),
-			       json_string_value(json_object_get(doc, "role")), w);
-			json_decref(doc);
-		}
-		resp_free(&r);
-		return rc;
+		if ((rc = cli_get(c, path, &doc)) || !doc)
+			return rc;
+		date(json_object_get(doc, "created"), w, sizeof(w));
+		printf("name:    %s\nrole:    %s\ncreated: %s\n", json_string_value(json_object_get(doc, "name")),
+		       json_string_value(json_object_get(doc, "role")), w);
+		json_decref(doc);
+		return EXIT_DONE;
 	}
 	if (!strcmp(verb, "add")) {
 		if (!role)
