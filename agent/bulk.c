@@ -217,7 +217,7 @@ static void agree(struct ferrs *e, const json_t *doc, const json_t *now, unsigne
 static void add_record(const struct csv_record *rec, const struct column *const *map, unsigned ncols,
 		       json_t *groups, json_t *order, struct ferrs *e)
 {
-	json_t *conn = json_object(), *child = json_object(), *manual = json_object();
+	json_t *conn = json_object(), *child = NULL, *manual = NULL;
 	const char *name = NULL, *child_name = NULL;
 	bool child_cells = false;
 
@@ -240,7 +240,13 @@ static void add_record(const struct csv_record *rec, const struct column *const 
 		v = value(c, rec->cell[i], rec->line, e);
 		if (!v)
 			continue;
-		into = c->scope == MODEL_CONNECTION ? conn : c->scope == MODEL_CHILD ? child : manual;
+		if (c->scope == MODEL_CONNECTION) {
+			into = conn;
+		} else if (c->scope == MODEL_CHILD) {
+			into = child = child ? child : json_object();
+		} else {
+			into = manual = manual ? manual : json_object();
+		}
 		json_object_set_new(into, c->key, v);
 	}
 	if (rec->n > ncols)
@@ -268,8 +274,10 @@ static void add_record(const struct csv_record *rec, const struct column *const 
 				row_error(e, rec->line, "child.name", "is required when other child columns are filled");
 			goto out;
 		}
+		if (!child)
+			child = json_object();
 		json_object_set_new(child, "name", json_string(child_name));
-		if (json_object_size(manual))
+		if (manual)
 			json_object_set(child, "manual", manual);
 		json_array_append(json_object_get(json_object_get(g, "doc"), "children"), child);
 		json_array_append_new(json_object_get(g, "rows"), json_integer(rec->line));

@@ -270,7 +270,12 @@ static json_t *default_of(const struct fspec *f)
 		k = N(conn_fields) + (size_t)(f - child_fields);
 	else
 		k = N(conn_fields) + N(child_fields) + (size_t)(f - manual_fields);
-	return json_deep_copy(defaults[k]);
+	/*
+	 * Scalars are shared (nothing changes a value in place; jansson's
+	 * reference counts are atomic); lists are copied, as a caller may edit
+	 * its own document's arrays.
+	 */
+	return json_is_array(defaults[k]) ? json_deep_copy(defaults[k]) : json_incref(defaults[k]);
 }
 
 /*
