@@ -7,7 +7,7 @@
 CLI_PKGS := libcurl jansson
 CLI_GEN := $(B)/gen/cli_embed.c
 DEB_BUILD += libcurl4-openssl-dev libjansson-dev
-DEB_CHECK += bash-completion groff-base procps
+DEB_CHECK += groff-base procps
 
 $(CLI_GEN): agent/embed.sh docs/openapi.json
 	@mkdir -p $(@D)

@@ -42,10 +42,10 @@ no_pending() {
 @test "unconfirmed: reverted at the deadline by the agent, announced on /events" {
 	local ev=$BATS_TEST_TMPDIR/events before
 	before=$(revision)
-	"$TC" events "$AGENT_URL/api/v1/events" -t "$TOKEN" --until rolled-back --max-time 30 >"$ev" &
+	"$TC" events "$AGENT_URL/api/v1/events" -t "$TOKEN" --until rolled-back --max-time 40 >"$ev" &
 	local pid=$!
 	wait_until 10 grep -q '^event: hello' "$ev"
-	api PATCH '/connections/hq?confirm=2' '{"dpd_delay":5}'
+	api PATCH '/connections/hq?confirm=6' '{"dpd_delay":5}'
 	expect_status 200
 	[[ $(header X-Secgw-Confirm-Deadline) =~ ^[0-9]+$ ]]
 	[[ $(dpd) == 5 ]]
@@ -53,7 +53,7 @@ no_pending() {
 	[[ $(jq_body .pending_confirm.revision) == $((before + 1)) && $(jq_body .pending_confirm.revert_to) == "$before" ]]
 	api GET /revisions
 	[[ $(jq_body .pending_confirm.revision) == $((before + 1)) && $(jq_body '.items[0].pending_confirm') == true ]]
-	wait_until 15 no_pending
+	wait_until 20 no_pending
 	[[ $(dpd) == 30 && $(revision) == $((before + 2)) ]]
 	[[ $(sqlite3 "$AGENT_DB" "SELECT author||'|'||summary FROM revisions WHERE number=$((before + 2))") == "(agent)|confirm.revert to $before" ]]
 	wait "$pid"
@@ -64,7 +64,7 @@ no_pending() {
 @test "confirmed in time: the change stays after its deadline" {
 	local before deadline
 	before=$(revision)
-	api PATCH '/connections/hq?confirm=2' '{"dpd_delay":7}'
+	api PATCH '/connections/hq?confirm=5' '{"dpd_delay":7}'
 	expect_status 200
 	deadline=$(header X-Secgw-Confirm-Deadline)
 	api GET /commit/confirm
@@ -148,11 +148,14 @@ own_agent() {
 	[[ $(dpd) == 12 ]]
 
 	before=$(revision)
-	api PATCH '/connections/hq?confirm=2' '{"dpd_delay":13}'
+	api PATCH '/connections/hq?confirm=4' '{"dpd_delay":13}'
 	expect_status 200
 	deadline=$(header X-Secgw-Confirm-Deadline)
-	agent_stop
-	wait_until 10 eval "(( \$(date +%s) > $deadline ))"
+	# Down at once (kill -9: the pending change is on disk, nothing else is
+	# needed), and still down when the deadline passes.
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null || true
+	wait_until 15 eval "(( \$(date +%s) > $deadline ))"
 	agent_start
 	# The first answer already sees the reverted configuration.
 	API_TOKEN= api GET /health
