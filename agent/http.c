@@ -289,6 +289,11 @@ static bool json_content_type(const char *ct)
 	       (n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0);
 }
 
+static size_t body_max(const struct req *r)
+{
+	return r->route && (r->route->flags & RF_BULK) ? AGENT_BULK_BODY_MAX : AGENT_BODY_MAX;
+}
+
 /* Checks that need no body: route, method, size, auth, role, CSRF, type. */
 static void begin(struct req *r, const char *url, const char *method)
 {
@@ -323,8 +328,8 @@ static void begin(struct req *r, const char *url, const char *method)
 	}
 	/* Content-Length is a claim: it only lets us refuse early; the bytes are counted too. */
 	cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > AGENT_BODY_MAX) {
-		reply_problemf(r, P_TOO_LARGE, "the body is larger than %d bytes", AGENT_BODY_MAX);
+	if (cl && strtoull(cl, NULL, 10) > body_max(r)) {
+		reply_problemf(r, P_TOO_LARGE, "the body is larger than %zu bytes", body_max(r));
 		return;
 	}
 	{
@@ -351,7 +356,7 @@ static void begin(struct req *r, const char *url, const char *method)
  * jansson allows 2048 levels of nesting; we allow AGENT_JSON_DEPTH_MAX, and
  * check before parsing so a body of a million '[' costs a scan, not a tree.
  */
-static bool depth_ok(const char *p, size_t n)
+bool json_depth_ok(const char *p, size_t n)
 {
 	unsigned depth = 0;
 	bool in_str = false, esc = false;
@@ -382,11 +387,11 @@ static bool depth_ok(const char *p, size_t n)
 static enum hres dispatch(struct req *r)
 {
 	if (r->body_too_large)
-		return reply_problemf(r, P_TOO_LARGE, "the body is larger than %d bytes", AGENT_BODY_MAX);
+		return reply_problemf(r, P_TOO_LARGE, "the body is larger than %zu bytes", body_max(r));
 	if (r->route->flags & RF_JSON) {
 		json_error_t err;
 
-		if (!depth_ok(r->body ? r->body : "", r->body_len))
+		if (!json_depth_ok(r->body ? r->body : "", r->body_len))
 			return reply_problemf(r, P_MALFORMED_JSON, "JSON nested deeper than %d levels",
 					      AGENT_JSON_DEPTH_MAX);
 		r->json = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &err);
@@ -434,7 +439,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size) {
 		/* Answered early (413, 401…): drain what the client still sends. */
 		if (!r->status && !r->body_too_large) {
-			if (r->body_len + *upload_size > AGENT_BODY_MAX) {
+			if (r->body_len + *upload_size > body_max(r)) {
 				r->body_too_large = true;
 				free(r->body);
 				r->body = NULL;
@@ -446,8 +451,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 					while (cap < r->body_len + *upload_size)
 						cap *= 2;
-					if (cap > AGENT_BODY_MAX)
-						cap = AGENT_BODY_MAX;
+					if (cap > body_max(r))
+						cap = body_max(r);
 					nb = realloc(r->body, cap);
 					if (!nb)
 						return MHD_NO;
