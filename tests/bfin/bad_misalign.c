@@ -20,11 +20,14 @@ static uint8_t frame[16] __attribute__((aligned(4))) = {
 	0x00, 0x00, 0x00, 0x05, 0x10, 0x11, 0x12, 0x13,
 };
 
+static volatile size_t odd_offset = 1;
+
 int main(int argc, char **argv)
 {
-	/* The offset comes from argc so the compiler cannot prove it odd and
-	 * split the access into byte loads. */
-	size_t odd = (size_t)argc - 1;
+	/* The offset is read at run time: a gcc that could prove the address
+	 * odd would split the access into byte loads (Blackfin is a
+	 * strict-alignment target), and there would be nothing to catch. */
+	size_t odd = odd_offset;
 	uint32_t safe, got;
 
 	if (argc != 2 || (strcmp(argv[1], "16") != 0 && strcmp(argv[1], "32") != 0)) {
