@@ -47,7 +47,8 @@ x_c=$(sed -n 's/^op=x25519 .* cycles=\([0-9]*\)$/\1/p' <<<"$x_out")
 
 # --- instructions: two runs per operation, the difference is the loop -------
 insns() { # OP N -> total instructions the simulator executed
-	$RUN -v "$BIN" "$1" "$2" 2>&1 >/dev/null | sed -n 's/.*[Tt]otal instructions[^0-9]*\([0-9]*\).*/\1/p' | head -n 1
+	# "Total instructions:      319,834" among the program's own output
+	$RUN -v "$BIN" "$1" "$2" 2>&1 | sed -n 's/.*Total instructions:[[:space:]]*\([0-9,]*\).*/\1/p' | tr -d , | head -n 1
 }
 lo=$((ITERS / 4)); [ "$lo" -ge 1 ] || lo=1
 i_seal=$(( $(insns seal "$ITERS") - $(insns seal "$lo") ))
@@ -94,7 +95,7 @@ mbps() { awk -v hz=$BF537_HZ -v cpb="$1" 'BEGIN { printf "%.1f", hz / cpb * 8 / 
 x_kc=$(div "${x_c:-0}" 3000)
 
 echo
-echo "ChaCha20-Poly1305 (libsodium $(sed -n 's/^libsodium_\([^ ]*\)$/\1/p' "$(bfin/toolchain.sh --print-prefix)/.secgw/versions" | head -n 1), portable C, gcc -O2), ${PAYLOAD}-byte payloads, $ITERS packets:"
+echo "ChaCha20-Poly1305 (libsodium $(sed -n 's/^libsodium_\(.*\)\.dsc$/\1/p' "$(bfin/toolchain.sh --print-prefix)/.secgw/versions" | head -n 1), portable C, gcc -O2), ${PAYLOAD}-byte payloads, $ITERS packets:"
 echo "  seal: $cpb_seal cycles/byte, $ipb_seal instructions/byte -> $(mbps "$cpb_seal") Mbit/s at 600 MHz (no memory stalls)"
 echo "  open: $cpb_open cycles/byte, $ipb_open instructions/byte -> $(mbps "$cpb_open") Mbit/s at 600 MHz (no memory stalls)"
 echo "X25519: $x_kc kcycles per shared secret ($(div "${x_c:-0}" $((3 * BF537_HZ / 1000))) ms at 600 MHz)"
