@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: MIT
+# tests/vm/: the harness that boots Debian's kernel under qemu and runs the
+# guest test cases (tests/vm/README.md). The suite itself is tests/vm/suite;
+# this fragment lists what it installs and builds the guest-side tools with
+# the project's flags (so under `make check` they carry ASan and UBSan, and
+# the initramfs must, and does, ship those runtimes too).
+DEB_CHECK += qemu-system-x86 busybox-static iperf3 iproute2 kmod cpio xz-utils libmnl-dev
+
+VM_TOOLS := $(B)/tests/vm/udpencap $(B)/tests/vm/espnl
+$(call obj,tests/vm/tools/espnl.c): PKGS := libmnl
+
+$(B)/tests/vm/udpencap: $(call obj,tests/vm/tools/udpencap.c)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+$(B)/tests/vm/espnl: $(call obj,tests/vm/tools/espnl.c)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,libmnl)
+
+tests: $(VM_TOOLS)
