@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# secgw_esp.ko in the booted kernel: built for it; loads and unloads 50
+# times, registering its generic netlink family on each load and removing it
+# on each unload, while another process keeps asking the family for its
+# version (espnl loop); answers GET_INFO with version 1; refuses malformed attributes with
+# EINVAL (the policy table at work); is loaded on demand by a lookup of its
+# family name (MODULE_ALIAS_GENL_FAMILY). The kernel log stays clean.
+#
+# vm-needs: build:kmod/linux/secgw_esp.ko build:tests/vm/espnl
+. /vm/lib/tap.sh
+. /vm/lib/dmesg.sh
+
+KO=$VM_BUILD/kmod/linux/secgw_esp.ko
+LOADS=50
+CHECK_EVERY=10	# espnl is a sanitizer build: costly to start under TCG
+tap_plan 13
+
+tap_is "$(modinfo -F vermagic "$KO" | cut -d' ' -f1)" "$(uname -r)" \
+	"secgw_esp.ko was built for the booted kernel"
+
+# Busybox's insmod and rmmod: no dynamic loader to start 100 times.
+load() { /bin/busybox insmod "$KO"; }
+unload() { /bin/busybox rmmod secgw_esp; }
+loaded() { [ -d /sys/module/secgw_esp ]; }
+
+mark=$(dmesg_mark)
+# While the module is out, every lookup of the family makes the kernel run
+# modprobe for it (a second of TCG each time, and it is not there yet):
+# point the kernel at /bin/false until the on-demand test below.
+modprobe_path=$(cat /proc/sys/kernel/modprobe)
+echo /bin/false >/proc/sys/kernel/modprobe
+# A client that keeps looking the family up and asking it for its version
+# while the module comes and goes: replies, ENOENT and unloads racing with
+# requests must all be harmless. It pauses a little between rounds: under
+# TCG a spinning client takes a host core from the loader.
+espnl loop 2 >"$VM_STATE/querier.out" 2>&1 &
+querier=$!
+
+cycles=0 answered=0 gone=0 checks=0 problem=
+for i in $(seq 1 "$LOADS"); do
+	load || { problem="insmod failed on load $i"; break; }
+	loaded || { problem="/sys/module/secgw_esp missing after load $i"; break; }
+	if [ $((i % CHECK_EVERY)) -eq 1 ]; then
+		checks=$((checks + 1))
+		[ "$(espnl version 2>&1)" = "version 1" ] && answered=$((answered + 1))
+	fi
+	unload || { problem="rmmod failed on unload $i"; break; }
+	! loaded || { problem="/sys/module/secgw_esp still there after unload $i"; break; }
+	if [ $((i % CHECK_EVERY)) -eq 1 ]; then
+		espnl version 2>&1 | grep -q '^error ENOENT: ' && gone=$((gone + 1))
+	fi
+	cycles=$i
+done
+kill -TERM "$querier"
+wait "$querier"
+qrc=$?
+echo "$modprobe_path" >/proc/sys/kernel/modprobe
+if [ -z "$problem" ]; then
+	tap_ok "loaded and unloaded $LOADS times"
+else
+	tap_not_ok "loaded and unloaded $LOADS times"
+	tap_diag "$problem (after $cycles full cycles)"
+fi
+tap_is "$answered/$checks" "$checks/$checks" "GET_INFO answers 'version 1' after load (every $CHECK_EVERY)"
+tap_is "$gone/$checks" "$checks/$checks" "the family is gone after unload (ENOENT; every $CHECK_EVERY)"
+# The racing client must have seen both states, and no error but ENOENT.
+read -r _ q_answered _ q_absent <"$VM_STATE/querier.out"
+if [ "$qrc" -eq 0 ] && [ "${q_answered:-0}" -gt 0 ] && [ "${q_absent:-0}" -gt 0 ]; then
+	tap_ok "a racing client got answers and ENOENT, nothing else ($(cat "$VM_STATE/querier.out"))"
+else
+	tap_not_ok "a racing client got answers and ENOENT, nothing else"
+	tap_diag "exit status $qrc: $(cat "$VM_STATE/querier.out")"
+fi
+dmesg_check "$mark" "kernel log clean over $LOADS loads and unloads"
+
+# Hostile attributes, hand-made (little-endian nla_len, nla_type, payload).
+# The module's policy table makes the generic netlink core refuse them.
+load
+tap_is "$(espnl get-info 0800010001000000)" "version 1" \
+	"GET_INFO with a well-formed VERSION attribute is answered"
+tap_is "$(espnl get-info 0600010001000000 | cut -d: -f1)" "error EINVAL" \
+	"VERSION of 2 bytes instead of 4: EINVAL"
+tap_is "$(espnl get-info 0800070001000000 | cut -d: -f1)" "error EINVAL" \
+	"unknown attribute type 7: EINVAL"
+tap_is "$(espnl get-info 0c00010001000000 | cut -d: -f1)" "error EINVAL" \
+	"attribute claiming 12 bytes in an 8-byte message: EINVAL"
+tap_is "$(espnl get-info 0400000008000100 | cut -d: -f1)" "error EINVAL" \
+	"attribute type 0 (unspecified): EINVAL"
+unload
+
+# On-demand loading: the family lookup makes the kernel ask modprobe for
+# net-pf-16-proto-16-family-secgw_esp, which only modules.alias resolves.
+mkdir -p "/lib/modules/$(uname -r)/extra"
+cp "$KO" "/lib/modules/$(uname -r)/extra/"
+depmod -a
+tap_is "$(espnl version 2>&1)" "version 1" "a lookup of the family loads the module on demand"
+loaded && unload
+! loaded && tap_ok "unloaded at the end" || tap_not_ok "unloaded at the end"
