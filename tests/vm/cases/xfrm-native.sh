@@ -9,6 +9,8 @@
 #   hl ------ gl ====== ESP ====== gr ------ hr
 #        tunnel mode: hl <-> hr    transport mode: gl <-> gr
 #
+# (one copy of this topology per family, the two families side by side)
+#
 # For each family (IPv4, IPv6), mode (tunnel, transport), encapsulation
 # (ESP, ESP-in-UDP on 4500) and AEAD (chacha20poly1305 = rfc7539esp,
 # aes256gcm16 = rfc4106(gcm(aes)); 36-byte keys, 128-bit ICV): SAs and
@@ -30,24 +32,43 @@ PER_COMBO=6
 MIN_PACKETS=3	# each SA carries at least the pings of its direction
 tap_plan $((3 + 2 * 2 * 2 * 2 * PER_COMBO + 1))
 
-tap_check "routers topology up" topo_routers
-tap_check "UDP_ENCAP sockets on 4500 in gl and gr" \
-	eval 'xfrm_udpencap_start gl && xfrm_udpencap_start gr'
-tap_check "iperf3 servers in hr (tunnel mode) and gr (transport mode)" \
-	eval 'net_iperf_server hr && net_iperf_server gr'
+# One copy of the topology per family (hl4 gl4 gr4 hr4, hl6 …): the two
+# families run side by side, one per vCPU, each its own chain of commands.
+setup() {
+	local f
+	for f in $FAMILIES; do
+		topo_routers "$f" || return 1
+	done
+}
+udpencap() {
+	local f
+	for f in $FAMILIES; do
+		xfrm_udpencap_start "gl$f" && xfrm_udpencap_start "gr$f" || return 1
+	done
+}
+iperf_servers() {
+	local f
+	for f in $FAMILIES; do
+		net_iperf_server "hr$f" && net_iperf_server "gr$f" || return 1
+	done
+}
+tap_check "routers topology up, one copy per family" setup
+tap_check "UDP_ENCAP sockets on 4500 in every router" udpencap
+tap_check "iperf3 servers in hr (tunnel mode) and gr (transport mode)" iperf_servers
 
+# install_pair GL GR
 install_pair() {
-	xfrm_native_install gl a replace && xfrm_native_install gr b replace
+	xfrm_native_install "$1" a replace && xfrm_native_install "$2" b replace
 }
 
-# counters_rose : every SA of the pair, on both routers, carried traffic, and
-# none saw a replayed packet or a bad ICV (xfrm_sa_stats: SPI BYTES PACKETS
-# OUTSIDE_WINDOW REPLAYED INTEGRITY_FAILED). Packets older than the replay
-# window are only reported: forwarded TCP on two emulated CPUs is reordered
-# by more than any window when the host deschedules one vCPU.
+# counters_rose GL GR : every SA of the pair, on both routers, carried
+# traffic, and none saw a replayed packet or a bad ICV (xfrm_sa_stats: SPI
+# BYTES PACKETS OUTSIDE_WINDOW REPLAYED INTEGRITY_FAILED). Packets older than
+# the replay window are only reported: forwarded TCP on two emulated CPUs is
+# reordered by more than any window when the host deschedules one vCPU.
 counters_rose() {
 	local stats spi ns line bad=0
-	for ns in gl gr; do
+	for ns in "$1" "$2"; do
 		stats=$(xfrm_sa_stats "$ns")
 		echo "$ns: $stats"
 		for spi in "$SA_SPI_AB" "$SA_SPI_BA"; do
@@ -64,28 +85,40 @@ counters_rose() {
 	return $bad
 }
 
-for fam in $FAMILIES; do
+# run_family 4|6 : every mode, encapsulation and AEAD over one family.
+run_family() {
+	local fam=$1 gl=gl$1 gr=gr$1 gl_wan gr_wan hl hr net_l net_r
+	local mode encap aead name left right left_addr right_addr
 	eval "gl_wan=\$TOPO_GL$fam gr_wan=\$TOPO_GR$fam"
 	eval "hl=\$TOPO_HL$fam hr=\$TOPO_HR$fam net_l=\$TOPO_NET_L$fam net_r=\$TOPO_NET_R$fam"
 	for mode in $MODES; do
 		if [ "$mode" = tunnel ]; then
-			left=hl right=hr left_addr=$hl right_addr=$hr
+			left=hl$fam right=hr$fam left_addr=$hl right_addr=$hr
 		else
-			left=gl right=gr left_addr=$gl_wan right_addr=$gr_wan
+			left=$gl right=$gr left_addr=$gl_wan right_addr=$gr_wan
 		fi
 		for encap in $ENCAPS; do
 			for aead in $AEADS; do
 				name="IPv$fam $mode $([ "$encap" = udp ] && echo ESP-in-UDP || echo ESP) $aead"
 				sa_pair "$mode" "$aead" "$encap" "$gl_wan" "$gr_wan" "$net_l" "$net_r"
-				tap_check "$name: SAs and policies installed" install_pair
-				tap_check "$name: ping $left -> $right" net_ping "$left" "$right_addr"
-				tap_check "$name: ping $right -> $left" net_ping "$right" "$left_addr"
-				tap_check "$name: iperf3 TCP $left -> $right" net_iperf "$left" "$right_addr"
-				tap_check "$name: iperf3 TCP $right -> $left" net_iperf "$left" "$right_addr" -R
-				tap_check "$name: all four SAs counted traffic, none dropped" counters_rose
+				tap_check "$name: SAs and policies installed" install_pair "$gl" "$gr"
+				tap_check "$name: ping ${left%?} -> ${right%?}" net_ping "$left" "$right_addr"
+				tap_check "$name: ping ${right%?} -> ${left%?}" net_ping "$right" "$left_addr"
+				tap_check "$name: iperf3 TCP ${left%?} -> ${right%?}" net_iperf "$left" "$right_addr"
+				tap_check "$name: iperf3 TCP ${right%?} -> ${left%?}" net_iperf "$left" "$right_addr" -R
+				tap_check "$name: all four SAs counted traffic, none dropped" counters_rose "$gl" "$gr"
 			done
 		done
 	done
+}
+
+pids=
+for fam in $FAMILIES; do
+	run_family "$fam" &
+	pids="$pids $!"
+done
+for pid in $pids; do
+	wait "$pid"
 done
 
 # /proc/net/xfrm_stat: the kernel's XFRM error counters, per namespace. Two
@@ -95,7 +128,7 @@ done
 # ESP is added, answered with ICMP "fragmentation needed": PMTU discovery).
 xfrm_errors() {
 	local ns bad=0
-	for ns in gl gr; do
+	for ns in gl4 gr4 gl6 gr6; do
 		_net_bb "$ns" cat /proc/net/xfrm_stat | awk -v ns="$ns" '
 			$2 == 0 { next }
 			$1 == "XfrmInStateSeqError" || $1 == "XfrmOutStateModeError" { print ns ": " $0 " (tolerated)"; next }
@@ -104,5 +137,5 @@ xfrm_errors() {
 	done
 	return $bad
 }
-tap_check "no XFRM error counted on gl or gr (/proc/net/xfrm_stat)" xfrm_errors
+tap_check "no XFRM error counted in any router (/proc/net/xfrm_stat)" xfrm_errors
 net_cleanup

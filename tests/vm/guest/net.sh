@@ -13,7 +13,7 @@
 #		route add default via 10.0.0.2
 #	EOF
 #	net_in a ping -c 1 10.0.0.2       any command inside a
-#	topo_routers                      the four-namespace topology below
+#	topo_routers [SUFFIX]             the four-namespace topology below
 #	net_iperf_server b; net_iperf a ADDR [-R]   a short TCP transfer
 #
 # Cost matters: under TCG every exec of a dynamically linked program takes a
@@ -109,7 +109,7 @@ net_iperf_server() {
 # NS to the server at ADDR (-R: from the server to NS); the receiver must
 # report data.
 net_iperf() {
-	local ns=$1 addr=$2 out=$VM_STATE/iperf3.out
+	local ns=$1 addr=$2 out=$VM_STATE/iperf3.$BASHPID.out
 	shift 2
 	net_in "$ns" timeout 60 iperf3 -c "$addr" -p "$NET_IPERF_PORT" -n "$NET_IPERF_BYTES" \
 		--connect-timeout 5000 "$@" >"$out" 2>&1
@@ -130,8 +130,10 @@ net_cleanup() {
 	NET_NAMESPACES=
 }
 
-# topo_routers : two hosts, each behind its own router, the routers joined
-# by a "WAN" link (the addresses are in the TOPO_* variables):
+# topo_routers [SUFFIX] : two hosts, each behind its own router, the routers
+# joined by a "WAN" link (the addresses are in the TOPO_* variables). With a
+# SUFFIX the namespaces are hl$SUFFIX, gl$SUFFIX…: independent copies with
+# the same addresses, for work that runs side by side.
 #
 #   hl --------- gl =========== gr --------- hr
 #      lan       |     wan      |      lan
@@ -147,15 +149,16 @@ TOPO_NET_L4=10.1.0.0/24 TOPO_NET_R4=10.2.0.0/24
 TOPO_NET_L6=fd00:1::/64 TOPO_NET_R6=fd00:2::/64
 
 topo_routers() {
-	net_ns hl gl gr hr &&
-	net_veth hl lan gl lan  gl wan gr wan  gr lan hr lan &&
-	net_batch hl <<-EOF &&
+	local s=${1:-}
+	net_ns "hl$s" "gl$s" "gr$s" "hr$s" &&
+	net_veth "hl$s" lan "gl$s" lan  "gl$s" wan "gr$s" wan  "gr$s" lan "hr$s" lan &&
+	net_batch "hl$s" <<-EOF &&
 		addr add $TOPO_HL4/24 dev lan
 		addr add $TOPO_HL6/64 dev lan
 		route add default via $TOPO_GL4_LAN
 		route add default via $TOPO_GL6_LAN
 	EOF
-	net_batch gl <<-EOF &&
+	net_batch "gl$s" <<-EOF &&
 		addr add $TOPO_GL4_LAN/24 dev lan
 		addr add $TOPO_GL6_LAN/64 dev lan
 		addr add $TOPO_GL4/24 dev wan
@@ -163,7 +166,7 @@ topo_routers() {
 		route add $TOPO_NET_R4 via $TOPO_GR4
 		route add $TOPO_NET_R6 via $TOPO_GR6
 	EOF
-	net_batch gr <<-EOF &&
+	net_batch "gr$s" <<-EOF &&
 		addr add $TOPO_GR4/24 dev wan
 		addr add $TOPO_GR6/64 dev wan
 		addr add $TOPO_GR4_LAN/24 dev lan
@@ -171,7 +174,7 @@ topo_routers() {
 		route add $TOPO_NET_L4 via $TOPO_GL4
 		route add $TOPO_NET_L6 via $TOPO_GL6
 	EOF
-	net_batch hr <<-EOF
+	net_batch "hr$s" <<-EOF
 		addr add $TOPO_HR4/24 dev lan
 		addr add $TOPO_HR6/64 dev lan
 		route add default via $TOPO_GR4_LAN

@@ -14,7 +14,8 @@
 #
 # Lines go straight to the TAP channel (the VM's second serial port, set by
 # the runner as VM_TAP), prefixed with the case name, unnumbered: the host
-# numbers them and adds the plan. A case's own stdout and stderr go to its
+# numbers them and adds the plan. Subshells of a case may test side by side
+# (each line is one write; the count is kept by appending single bytes). A case's own stdout and stderr go to its
 # log, $VM_RESULTS/log, which comes back to the host with the results.
 # Outside the VM (a case run by hand) TAP goes to stdout.
 
@@ -57,7 +58,7 @@ tap_diag() {
 # tap_check DESC CMD... : pass when CMD exits 0; on failure show the tail of
 # its output (all of it is in the case log either way).
 tap_check() {
-	local desc=$1 out=$VM_STATE/check.out rc
+	local desc=$1 out=$VM_STATE/check.$BASHPID.out rc
 	shift
 	"$@" >"$out" 2>&1
 	rc=$?
