@@ -1,23 +1,28 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# The harness itself: the kernel booted is the one asked for, a tool built by
-# the project runs (its shared libraries, sanitizer runtimes included, made
-# it into the image), modprobe loads a module with its dependencies, and the
-# router topology forwards IPv4 and IPv6 end to end without IPsec.
+# The harness itself: the kernel booted is the one asked for, tools built by
+# the project run (their shared libraries made it into the image, and under
+# make check udpencap's ASan and UBSan runtimes too), modprobe loads a module
+# with its dependencies, and the router topology forwards IPv4 and IPv6 end
+# to end without IPsec.
 #
-# vm-needs: build:tests/vm/espnl
+# vm-needs: build:tests/vm/espnl build:tests/vm/udpencap
 # vm-modules: esp4
 . /vm/lib/tap.sh
 . /vm/lib/net.sh
-tap_plan 8
+tap_plan 9
 
 tap_is "$(uname -r)" "$VM_KVER" "booted the kernel the host asked for"
 
 out=$(espnl version 2>&1)
 rc=$?
 tap_is "$rc:$out" "3:error ENOENT: generic netlink family secgw_esp not found" \
-	"espnl (project build) runs and finds no secgw_esp family before the module loads"
+	"espnl runs and finds no secgw_esp family before the module loads"
+out=$(udpencap 0 2>&1)
+rc=$?
+tap_is "$rc:$out" "2:udpencap: bad port '0' (1-65535)" \
+	"udpencap (the project's flags: sanitizers under make check) runs"
 
 tap_check "modprobe esp4 (loads xfrm_algo first)" modprobe esp4
 tap_check "both modules are loaded" sh -c 'lsmod | grep -q "^esp4 " && lsmod | grep -q "^xfrm_algo "'

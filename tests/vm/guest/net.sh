@@ -148,36 +148,37 @@ TOPO_GR6=2001:db8::2 TOPO_GR6_LAN=fd00:2::1 TOPO_HR6=fd00:2::2
 TOPO_NET_L4=10.1.0.0/24 TOPO_NET_R4=10.2.0.0/24
 TOPO_NET_L6=fd00:1::/64 TOPO_NET_R6=fd00:2::/64
 
+# _topo_host NS ADDR4 ADDR6 GW4 GW6 : a host on "lan" with default routes.
+_topo_host() {
+	net_batch "$1" <<-EOF
+		addr add $2/24 dev lan
+		addr add $3/64 dev lan
+		route add default via $4
+		route add default via $5
+	EOF
+}
+
+# _topo_router NS LAN4 LAN6 WAN4 WAN6 FAR_NET4 FAR_NET6 PEER4 PEER6 : a router
+# between "lan" and "wan" that reaches the far LAN through its WAN peer.
+_topo_router() {
+	net_batch "$1" <<-EOF
+		addr add $2/24 dev lan
+		addr add $3/64 dev lan
+		addr add $4/24 dev wan
+		addr add $5/64 dev wan
+		route add $6 via $8
+		route add $7 via $9
+	EOF
+}
+
 topo_routers() {
 	local s=${1:-}
 	net_ns "hl$s" "gl$s" "gr$s" "hr$s" &&
 	net_veth "hl$s" lan "gl$s" lan  "gl$s" wan "gr$s" wan  "gr$s" lan "hr$s" lan &&
-	net_batch "hl$s" <<-EOF &&
-		addr add $TOPO_HL4/24 dev lan
-		addr add $TOPO_HL6/64 dev lan
-		route add default via $TOPO_GL4_LAN
-		route add default via $TOPO_GL6_LAN
-	EOF
-	net_batch "gl$s" <<-EOF &&
-		addr add $TOPO_GL4_LAN/24 dev lan
-		addr add $TOPO_GL6_LAN/64 dev lan
-		addr add $TOPO_GL4/24 dev wan
-		addr add $TOPO_GL6/64 dev wan
-		route add $TOPO_NET_R4 via $TOPO_GR4
-		route add $TOPO_NET_R6 via $TOPO_GR6
-	EOF
-	net_batch "gr$s" <<-EOF &&
-		addr add $TOPO_GR4/24 dev wan
-		addr add $TOPO_GR6/64 dev wan
-		addr add $TOPO_GR4_LAN/24 dev lan
-		addr add $TOPO_GR6_LAN/64 dev lan
-		route add $TOPO_NET_L4 via $TOPO_GL4
-		route add $TOPO_NET_L6 via $TOPO_GL6
-	EOF
-	net_batch "hr$s" <<-EOF
-		addr add $TOPO_HR4/24 dev lan
-		addr add $TOPO_HR6/64 dev lan
-		route add default via $TOPO_GR4_LAN
-		route add default via $TOPO_GR6_LAN
-	EOF
+	_topo_host "hl$s" "$TOPO_HL4" "$TOPO_HL6" "$TOPO_GL4_LAN" "$TOPO_GL6_LAN" &&
+	_topo_host "hr$s" "$TOPO_HR4" "$TOPO_HR6" "$TOPO_GR4_LAN" "$TOPO_GR6_LAN" &&
+	_topo_router "gl$s" "$TOPO_GL4_LAN" "$TOPO_GL6_LAN" "$TOPO_GL4" "$TOPO_GL6" \
+		"$TOPO_NET_R4" "$TOPO_NET_R6" "$TOPO_GR4" "$TOPO_GR6" &&
+	_topo_router "gr$s" "$TOPO_GR4_LAN" "$TOPO_GR6_LAN" "$TOPO_GR4" "$TOPO_GR6" \
+		"$TOPO_NET_L4" "$TOPO_NET_L6" "$TOPO_GL4" "$TOPO_GL6"
 }
