@@ -67,19 +67,22 @@ install_pair() {
 # the replay window are only reported: forwarded TCP on two emulated CPUs is
 # reordered by more than any window when the host deschedules one vCPU.
 counters_rose() {
-	local stats spi ns line bad=0
+	local ns spi bytes packets window replayed failed seen bad=0
 	for ns in "$1" "$2"; do
-		stats=$(xfrm_sa_stats "$ns")
-		echo "$ns: $stats"
-		for spi in "$SA_SPI_AB" "$SA_SPI_BA"; do
-			line=$(grep "^$spi " <<<"$stats")
-			set -- $line
-			if [ -z "$line" ] || [ "$3" -lt "$MIN_PACKETS" ] || [ "$5" -ne 0 ] || [ "$6" -ne 0 ]; then
-				echo "$ns: SA $spi: '${line:-missing}' (want >= $MIN_PACKETS packets, 0 replayed, 0 bad ICV)"
+		seen=
+		while read -r spi bytes packets window replayed failed; do
+			echo "$ns: $spi $bytes $packets $window $replayed $failed"
+			[ "$spi" = "$SA_SPI_AB" ] || [ "$spi" = "$SA_SPI_BA" ] || continue
+			seen="$seen $spi"
+			if [ "$packets" -lt "$MIN_PACKETS" ] || [ "$replayed" -ne 0 ] || [ "$failed" -ne 0 ]; then
+				echo "$ns: SA $spi: want >= $MIN_PACKETS packets, 0 replayed, 0 bad ICV"
 				bad=1
-			elif [ "$4" -ne 0 ]; then
-				echo "$ns: SA $spi: $4 packets arrived behind the replay window (reordering)"
+			elif [ "$window" -ne 0 ]; then
+				echo "$ns: SA $spi: $window packets arrived behind the replay window (reordering)"
 			fi
+		done < <(xfrm_sa_stats "$ns")
+		for spi in "$SA_SPI_AB" "$SA_SPI_BA"; do
+			case $seen in *" $spi"*) ;; *) echo "$ns: SA $spi missing"; bad=1 ;; esac
 		done
 	done
 	return $bad
@@ -99,7 +102,8 @@ run_family() {
 		fi
 		for encap in $ENCAPS; do
 			for aead in $AEADS; do
-				name="IPv$fam $mode $([ "$encap" = udp ] && echo ESP-in-UDP || echo ESP) $aead"
+				name="IPv$fam $mode ESP $aead"
+				[ "$encap" = udp ] && name="IPv$fam $mode ESP-in-UDP $aead"
 				sa_pair "$mode" "$aead" "$encap" "$gl_wan" "$gr_wan" "$net_l" "$net_r"
 				tap_check "$name: SAs and policies installed" install_pair "$gl" "$gr"
 				tap_check "$name: ping ${left%?} -> ${right%?}" net_ping "$left" "$right_addr"

@@ -113,9 +113,13 @@ net_iperf() {
 	shift 2
 	net_in "$ns" timeout 60 iperf3 -c "$addr" -p "$NET_IPERF_PORT" -n "$NET_IPERF_BYTES" \
 		--connect-timeout 5000 "$@" >"$out" 2>&1
-	local rc=$?
-	cat "$out"
-	[ "$rc" -eq 0 ] && awk '/receiver$/ && $5 + 0 > 0 { found = 1 } END { exit !found }' "$out"
+	local rc=$? line got=0
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		# "[  5]   0.00-0.31   sec   256 KBytes  6.73 Mbits/sec   receiver"
+		case $line in *receiver) set -- $line; [ "${5%%.*}" != 0 ] && got=1 ;; esac
+	done <"$out"
+	[ "$rc" -eq 0 ] && [ "$got" = 1 ]
 }
 
 # net_cleanup : kill what runs in this case's namespaces, then delete them.

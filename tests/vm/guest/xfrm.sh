@@ -15,7 +15,8 @@
 # side b the other way round. The SA_* variables:
 #   SA_MODE     tunnel | transport
 #   SA_AEAD     chacha20poly1305 (rfc7539esp) | aes256gcm16 (rfc4106(gcm(aes)));
-#               swanctl names, 36-byte keys (key + 4-byte salt), 128-bit ICV
+#               swanctl names, 36-byte keys (key + 4-byte salt), 128-bit ICV;
+#               SA_ALG is the kernel's name for it
 #   SA_ENCAP    none (IP protocol 50) | udp (ESP-in-UDP, RFC 3948, SA_PORT both ends)
 #   SA_A SA_B   outer addresses of sides a and b
 #   SA_NET_A SA_NET_B   protected networks (tunnel); the two hosts (transport)
@@ -40,9 +41,6 @@ SA_PORT=4500
 SA_ICV_BITS=128
 SA_REPLAY_WINDOW=128
 
-_hex() {
-	xxd -p -l "$1" /dev/urandom | tr -d '\n'
-}
 
 # xfrm_aead_alg NAME : the kernel's algorithm for a swanctl AEAD name.
 xfrm_aead_alg() {
@@ -56,8 +54,9 @@ xfrm_aead_alg() {
 # sa_pair MODE AEAD ENCAP A B [NET_A NET_B] : describe a fresh SA pair (new
 # SPIs and keys); transport mode protects A and B themselves.
 sa_pair() {
+	local r
 	SA_MODE=$1 SA_AEAD=$2 SA_ENCAP=$3 SA_A=$4 SA_B=$5
-	xfrm_aead_alg "$SA_AEAD" >/dev/null || return 1
+	SA_ALG=$(xfrm_aead_alg "$SA_AEAD") || return 1
 	if [ "$SA_MODE" = transport ]; then
 		case $SA_A in
 		*:*) SA_NET_A=$SA_A/128 SA_NET_B=$SA_B/128 ;;
@@ -66,10 +65,13 @@ sa_pair() {
 	else
 		SA_NET_A=$6 SA_NET_B=$7
 	fi
-	# SPIs below 256 are reserved (RFC 4303): the top byte is never zero.
-	SA_SPI_AB=0xa$(_hex 3)1 SA_SPI_BA=0xb$(_hex 3)2
-	SA_KEY_AB=0x$(_hex 36) SA_KEY_BA=0x$(_hex 36)
-	SA_REQID=$((0x$(_hex 2) + 1))
+	# All the randomness in one read: 3+3 SPI bytes, 36+36 key bytes, 2 for
+	# the reqid. SPIs below 256 are reserved (RFC 4303): the top nibble is
+	# never zero.
+	r=$(xxd -p -c 80 -l 80 /dev/urandom)
+	SA_SPI_AB=0xa${r:0:6}1 SA_SPI_BA=0xb${r:6:6}2
+	SA_KEY_AB=0x${r:12:72} SA_KEY_BA=0x${r:84:72}
+	SA_REQID=$((0x${r:156:4} + 1))
 }
 
 # _xfrm_state SRC DST SPI KEY : the batch line of one SA from SRC to DST.
@@ -79,7 +81,7 @@ _xfrm_state() {
 	[ "$SA_ENCAP" = udp ] && encap="encap espinudp $SA_PORT $SA_PORT $oa"
 	echo "xfrm state add src $1 dst $2 proto esp spi $3 reqid $SA_REQID" \
 		"mode $SA_MODE replay-window $SA_REPLAY_WINDOW" \
-		"aead $(xfrm_aead_alg "$SA_AEAD") $4 $SA_ICV_BITS $encap"
+		"aead $SA_ALG $4 $SA_ICV_BITS $encap"
 }
 
 # _xfrm_policy DIR FROM_NET TO_NET TMPL_SRC TMPL_DST : one policy's batch line.
