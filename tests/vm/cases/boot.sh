@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # The harness itself: the kernel booted is the one asked for, tools built by
-# the project run (their shared libraries made it into the image, and under
-# make check udpencap's ASan and UBSan runtimes too), modprobe loads a module
-# with its dependencies, and the router topology forwards IPv4 and IPv6 end
-# to end without IPsec.
+# the project run (their shared libraries made it into the image, under
+# make check the ASan and UBSan runtimes too), modprobe loads a module with
+# its dependencies, and the router topology forwards IPv4 and IPv6 end to
+# end without IPsec.
 #
 # vm-needs: build:tests/vm/espnl build:tests/vm/udpencap
 # vm-modules: esp4
@@ -22,7 +22,7 @@ tap_is "$rc:$out" "3:error ENOENT: generic netlink family secgw_esp not found" \
 out=$(udpencap 0 2>&1)
 rc=$?
 tap_is "$rc:$out" "2:udpencap: bad port '0' (1-65535)" \
-	"udpencap (the project's flags: sanitizers under make check) runs"
+	"udpencap runs and refuses a bad port"
 
 tap_check "modprobe esp4 (loads xfrm_algo first)" modprobe esp4
 tap_check "both modules are loaded" sh -c 'lsmod | grep -q "^esp4 " && lsmod | grep -q "^xfrm_algo "'

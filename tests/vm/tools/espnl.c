@@ -6,6 +6,8 @@
  *   espnl get-info HEX   send GET_INFO with HEX as its raw attribute bytes,
  *                        malformed on purpose in hostile-input tests; print
  *                        "version N" or "error ENAME: kernel's message"
+ *   espnl batch          the two commands above, one per line on stdin, one
+ *                        result line each on stdout (for a coprocess)
  *   espnl loop [MS]      look the family up and ask GET_INFO over and over,
  *                        racing the module's load and unload, until SIGTERM
  *                        or SIGINT, pausing MS milliseconds between rounds
@@ -263,55 +265,30 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: espnl version\n"
 			"       espnl get-info HEX   (raw attribute bytes, up to %d)\n"
-			"       espnl loop [MS]      (until SIGTERM; MS pause, 0-%d)\n",
+			"       espnl loop [MS]      (until SIGTERM; MS pause, 0-%d)\n"
+			"       espnl batch          (version / get-info HEX lines on stdin)\n",
 		RAW_ATTRS_MAX, LOOP_PAUSE_MAX_MS);
 }
 
-int main(int argc, char **argv)
+/* One version or get-info command: prints its one result line. */
+static int one_command(struct mnl_socket *nl, int argc, char **argv)
 {
 	uint8_t raw[RAW_ATTRS_MAX];
 	size_t raw_len = 0;
-	struct mnl_socket *nl;
 	struct reply r;
-	int one = 1, rc = EXIT_LOCAL, looping = 0;
-	unsigned long pause_ms = 0;
+	int rc;
 
-	if (argc == 2 && strcmp(argv[1], "version") == 0) {
+	if (argc == 1 && strcmp(argv[0], "version") == 0) {
 		/* no attributes */
-	} else if ((argc == 2 || argc == 3) && strcmp(argv[1], "loop") == 0) {
-		char *end = NULL;
-
-		looping = 1;
-		if (argc == 3) {
-			errno = 0;
-			pause_ms = strtoul(argv[2], &end, 10);
-			if (errno || *end || end == argv[2] || pause_ms > LOOP_PAUSE_MAX_MS) {
-				usage();
-				return EXIT_USAGE;
-			}
-		}
-	} else if (argc == 3 && strcmp(argv[1], "get-info") == 0) {
-		if (hex_decode(argv[2], raw, sizeof(raw), &raw_len) < 0) {
-			fprintf(stderr, "espnl: HEX must be an even number of hex digits, at most %d bytes\n",
-				RAW_ATTRS_MAX);
+	} else if (argc == 2 && strcmp(argv[0], "get-info") == 0) {
+		if (hex_decode(argv[1], raw, sizeof(raw), &raw_len) < 0) {
+			printf("error usage: HEX must be an even number of hex digits, at most %d bytes\n",
+			       RAW_ATTRS_MAX);
 			return EXIT_USAGE;
 		}
 	} else {
-		usage();
+		printf("error usage: version | get-info HEX\n");
 		return EXIT_USAGE;
-	}
-
-	nl = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		perror("espnl: netlink socket");
-		goto out;
-	}
-	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
-
-	if (looping) {
-		rc = loop(nl, (unsigned)pause_ms);
-		goto out;
 	}
 	rc = query(nl, raw, raw_len, &r);
 	switch (rc) {
@@ -327,7 +304,90 @@ int main(int argc, char **argv)
 		       r.message[0] ? r.message : strerror(r.error));
 		break;
 	default:
-		perror("espnl: netlink");
+		printf("error %s: netlink: %s\n", strerrorname_np(errno), strerror(errno));
+	}
+	return rc;
+}
+
+/*
+ * Commands from stdin, one per line, one result line each, flushed: a test
+ * keeps one espnl as a coprocess instead of starting one per question
+ * (every exec is expensive under TCG). Ends at EOF, exit status 0.
+ */
+static int batch(struct mnl_socket *nl)
+{
+	char line[2 * RAW_ATTRS_MAX + 64];
+	char *words[3];
+
+	while (fgets(line, sizeof(line), stdin)) {
+		int n = 0;
+		char *save = NULL, *w;
+
+		if (!strchr(line, '\n') && !feof(stdin)) {
+			int c;
+
+			while ((c = getchar()) != EOF && c != '\n')
+				;
+			printf("error usage: line longer than %zu bytes\n", sizeof(line) - 2);
+			fflush(stdout);
+			continue;
+		}
+		for (w = strtok_r(line, " \t\n", &save); w && n < 3; w = strtok_r(NULL, " \t\n", &save))
+			words[n++] = w;
+		if (n == 0)
+			continue;
+		if (w)
+			n = 3;	/* more words than any command takes */
+		one_command(nl, n, words);
+		fflush(stdout);
+	}
+	return EXIT_ANSWERED;
+}
+
+int main(int argc, char **argv)
+{
+	struct mnl_socket *nl;
+	int one = 1, rc = EXIT_LOCAL;
+	unsigned long pause_ms = 0;
+	enum { ONE, LOOP, BATCH } mode = ONE;
+
+	if (argc == 2 && strcmp(argv[1], "batch") == 0) {
+		mode = BATCH;
+	} else if ((argc == 2 || argc == 3) && strcmp(argv[1], "loop") == 0) {
+		char *end = NULL;
+
+		mode = LOOP;
+		if (argc == 3) {
+			errno = 0;
+			pause_ms = strtoul(argv[2], &end, 10);
+			if (errno || *end || end == argv[2] || pause_ms > LOOP_PAUSE_MAX_MS) {
+				usage();
+				return EXIT_USAGE;
+			}
+		}
+	} else if (!((argc == 2 && strcmp(argv[1], "version") == 0) ||
+		     (argc == 3 && strcmp(argv[1], "get-info") == 0))) {
+		usage();
+		return EXIT_USAGE;
+	}
+
+	nl = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror("espnl: netlink socket");
+		goto out;
+	}
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+
+	switch (mode) {
+	case LOOP:
+		rc = loop(nl, (unsigned)pause_ms);
+		break;
+	case BATCH:
+		rc = batch(nl);
+		break;
+	default:
+		rc = one_command(nl, argc - 1, argv + 1);
 	}
 out:
 	if (nl)
