@@ -30,7 +30,9 @@ ENCAPS="none udp"
 AEADS="chacha20poly1305 aes256gcm16"
 PER_COMBO=6
 MIN_PACKETS=3	# each SA carries at least the pings of its direction
-tap_plan $((3 + 2 * 2 * 2 * 2 * PER_COMBO + 1))
+tap_plan $((4 + 2 * 2 * 2 * 2 * PER_COMBO + 1))
+
+tap_check "XFRM, ESP and both AEADs' kernel modules load" xfrm_modules_load
 
 # One copy of the topology per family (hl4 gl4 gr4 hr4, hl6 …): the two
 # families run side by side, one per vCPU, each its own chain of commands.

@@ -8,6 +8,7 @@
 #
 #	sa_pair tunnel chacha20poly1305 udp "$TOPO_GL4" "$TOPO_GR4" \
 #		"$TOPO_NET_L4" "$TOPO_NET_R4"
+#	xfrm_modules_load
 #	xfrm_native_install gl a && xfrm_native_install gr b
 #	xfrm_sa_packets gl "$SA_A" "$SA_B" "$SA_SPI_AB"
 #
@@ -29,18 +30,30 @@
 # The kernel loads algorithms on demand by alias, which modules.dep does not
 # follow: ESP wraps each AEAD in seqiv(), which needs a random number
 # generator (stdrng: drbg, which uses hmac(sha512) and is seeded by
-# jitterentropy, which uses sha3-256). Misses land in the results as
-# modprobe-failed.txt.
+# jitterentropy, which uses sha3-256). AES is aesni_intel by name: the
+# crypto-aes alias also means padlock_aes, which no CPU here has. Misses
+# land in the results as modprobe-failed.txt.
 # vm-modules: xfrm_user esp4 esp6 crypto-seqiv crypto-stdrng crypto-sha512
 # vm-modules: crypto-jitterentropy_rng crypto-sha3-256-generic
 # vm-modules: crypto-rfc7539esp crypto-chacha20 crypto-poly1305
-# vm-modules: crypto-rfc4106 crypto-gcm crypto-ctr crypto-ghash crypto-aes
+# vm-modules: crypto-rfc4106 crypto-gcm crypto-ctr crypto-ghash aesni_intel
 # vm-needs: build:tests/vm/udpencap
 
 SA_PORT=4500
 SA_ICV_BITS=128
 SA_REPLAY_WINDOW=128
 
+
+# xfrm_modules_load : every module this file names in its vm-modules lines,
+# in one modprobe. Otherwise the kernel asks for them one by one as SAs
+# appear, each request a modprobe exec (slow under TCG), and two cases
+# installing their first SAs at once wait on each other.
+xfrm_modules_load() {
+	local mods
+	mods=$(sed -n 's/^# vm-modules: *//p' /vm/lib/xfrm.sh)
+	# shellcheck disable=SC2086 # one word per module
+	modprobe -a $mods
+}
 
 # xfrm_aead_alg NAME : the kernel's algorithm for a swanctl AEAD name.
 xfrm_aead_alg() {
