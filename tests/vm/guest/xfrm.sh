@@ -10,7 +10,7 @@
 #		"$TOPO_NET_L4" "$TOPO_NET_R4"
 #	xfrm_modules_load
 #	xfrm_native_install gl a && xfrm_native_install gr b
-#	xfrm_sa_packets gl "$SA_A" "$SA_B" "$SA_SPI_AB"
+#	xfrm_sa_stats gl        # per SA: SPI, bytes, packets, drops
 #
 # Side a sends with SA_SPI_AB/SA_KEY_AB and receives with SA_SPI_BA/SA_KEY_BA;
 # side b the other way round. The SA_* variables:
@@ -41,13 +41,15 @@
 
 SA_PORT=4500
 SA_ICV_BITS=128
+# Wider than the classic 32 (iproute2 then sends the window as replay state,
+# XFRMA_REPLAY_ESN_VAL): forwarded TCP on two emulated CPUs is reordered far
+# more than on hardware.
 SA_REPLAY_WINDOW=128
-
 
 # xfrm_modules_load : every module this file names in its vm-modules lines,
 # in one modprobe. Otherwise the kernel asks for them one by one as SAs
-# appear, each request a modprobe exec (slow under TCG), and two cases
-# installing their first SAs at once wait on each other.
+# appear, each request a modprobe exec (slow under TCG), and tests running
+# side by side wait on each other's first SA.
 xfrm_modules_load() {
 	local mods
 	mods=$(sed -n 's/^# vm-modules: *//p' /vm/lib/xfrm.sh)
