@@ -107,13 +107,23 @@ net_iperf_server() {
 
 # net_iperf NS ADDR [iperf3 options…] : a NET_IPERF_BYTES TCP transfer from
 # NS to the server at ADDR (-R: from the server to NS); the receiver must
-# report data.
+# report data. Between two tests iperf3's server closes and reopens its
+# listening socket, so a client that comes at that moment is refused: that
+# one answer is retried (for up to NET_IPERF_RETRY_S), nothing else is.
+NET_IPERF_RETRY_S=10
 net_iperf() {
-	local ns=$1 addr=$2 out=$VM_STATE/iperf3.$BASHPID.out
+	local ns=$1 addr=$2 out=$VM_STATE/iperf3.$BASHPID.out rc line got=0 deadline
 	shift 2
-	net_in "$ns" timeout 60 iperf3 -c "$addr" -p "$NET_IPERF_PORT" -n "$NET_IPERF_BYTES" \
-		--connect-timeout 5000 "$@" >"$out" 2>&1
-	local rc=$? line got=0
+	deadline=$(($(_vm_now_ms) + NET_IPERF_RETRY_S * 1000))
+	while :; do
+		net_in "$ns" timeout 60 iperf3 -c "$addr" -p "$NET_IPERF_PORT" -n "$NET_IPERF_BYTES" \
+			--connect-timeout 5000 "$@" >"$out" 2>&1
+		rc=$?
+		[ "$rc" -ne 0 ] && grep -q 'unable to connect to server: Connection refused' "$out" &&
+			[ "$(_vm_now_ms)" -lt "$deadline" ] || break
+		echo "net_iperf: refused between two tests, once more: $(cat "$out")"
+		sleep 0.05
+	done
 	while IFS= read -r line; do
 		printf '%s\n' "$line"
 		# "[  5]   0.00-0.31   sec   256 KBytes  6.73 Mbits/sec   receiver"
