@@ -54,7 +54,7 @@ BFIN_CORE_SRCS := $(if $(filter tests/unit/%,$(BFIN_TESTS)),$(wildcard kmod/core
 BFIN_BAD := tests/bfin/bad_misalign.c
 BFIN_FAULTS := $(BFIN_B)/bad_misalign@16 $(BFIN_B)/bad_misalign@32
 # Benchmarks, built by bench/bfin.sh (with a linker map for code sizes).
-BFIN_BENCH := bench/bfin_aead.c
+BFIN_BENCH := bench/bfin_aead.c bench/bfin_esp.c
 
 bfin_obj = $(patsubst %.c,$(BFIN_B)/obj/%.o,$(1))
 bfin_bin = $(addprefix $(BFIN_B)/,$(notdir $(basename $(1))))
