@@ -78,10 +78,13 @@ $(BFIN_B)/libcore.a: $(call bfin_obj,$(BFIN_CORE_SRCS))
 	@rm -f $@
 	$(BFIN_AR) rcs $@ $^
 
-# $(call bfin_program,SRC): one Blackfin program from one source.
+# $(call bfin_program,SRC): one Blackfin program from one source. The
+# prefix's libraries are prerequisites too (when they are files: another
+# toolchain may name them otherwise), so a rebuilt stage relinks the programs.
+BFIN_LIB_FILES := $(wildcard $(BFIN_SODIUM)/lib/libsodium.a $(BFIN_MBEDTLS)/lib/libmbedcrypto.a)
 define bfin_program
-$(call bfin_bin,$(1)): $(call bfin_obj,$(1)) $(BFIN_CORE_A)
-	$$(BFIN_CC) $$(BFIN_LDFLAGS) -Wl,-Map=$$@.map -o $$@ $$^ $$(BFIN_LIBS)
+$(call bfin_bin,$(1)): $(call bfin_obj,$(1)) $(BFIN_CORE_A) $(BFIN_LIB_FILES)
+	$$(BFIN_CC) $$(BFIN_LDFLAGS) -Wl,-Map=$$@.map -o $$@ $$(filter %.o %/libcore.a,$$^) $$(BFIN_LIBS)
 endef
 $(foreach s,$(BFIN_TESTS) $(BFIN_BAD) $(BFIN_BENCH),$(eval $(call bfin_program,$(s))))
 

@@ -45,7 +45,15 @@
 set -eEuo pipefail
 
 # Bump when a stage's recipe changes: stamps of another recipe do not count.
+# A stage whose recipe changed alone gets its own number (recipe_of), so that
+# only it is redone, not the hour of gcc before it.
 RECIPE=1
+recipe_of() {
+	case $1 in
+	mbedtls) echo 2 ;;	# 2: only the ciphers the datapath uses (MBEDTLS_UNSET)
+	*) echo "$RECIPE" ;;
+	esac
+}
 TARGET=bfin-elf
 
 default_prefix() {
@@ -62,7 +70,7 @@ usage() { sed -n '4,/^set -eEuo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 STAGES="binutils gcc newlib sim sodium smoke mbedtls"
 
-stamped_p() { [ "$(cat "$1/.secgw/stamp-$2" 2>/dev/null)" = "recipe $RECIPE" ]; }
+stamped_p() { [ "$(cat "$1/.secgw/stamp-$2" 2>/dev/null)" = "recipe $(recipe_of "$2")" ]; }
 missing_stages() {
 	local s
 	for s in $STAGES; do
@@ -138,7 +146,7 @@ run_stage() {
 	log "stage $name: start"
 	t0=$SECONDS
 	"stage_$name"
-	printf 'recipe %s\n' "$RECIPE" >"$STATE/stamp-$name"
+	printf 'recipe %s\n' "$(recipe_of "$name")" >"$STATE/stamp-$name"
 	printf '%-9s %5ds  %s\n' "$name" $((SECONDS - t0)) "$(date -u +%FT%TZ)" >>"$STATE/times"
 	log "stage $name: done in $((SECONDS - t0))s"
 }
@@ -428,6 +436,13 @@ MBEDTLS_UNSET=(
 	MBEDTLS_PADLOCK_C	# x86 only, and needs HAVE_ASM
 	MBEDTLS_TIMING_C	# needs a Unix or Windows clock API; newlib's sim BSP has neither
 	MBEDTLS_NET_C		# sockets: not in the crypto library, and none here
+	# Ciphers the datapath never uses. Mbed TLS's generic cipher layer
+	# (which GCM keys through) links every cipher enabled here: with them
+	# all, AES-256-GCM cost 40.6 KiB of text on Blackfin instead of ~17.
+	# ChaCha20-Poly1305 comes from libsodium.
+	MBEDTLS_DES_C MBEDTLS_BLOWFISH_C MBEDTLS_CAMELLIA_C MBEDTLS_ARIA_C
+	MBEDTLS_ARC4_C MBEDTLS_XTEA_C
+	MBEDTLS_CHACHAPOLY_C MBEDTLS_CHACHA20_C MBEDTLS_POLY1305_C
 )
 MBEDTLS_SET=(
 	MBEDTLS_NO_PLATFORM_ENTROPY	# no /dev/urandom or getrandom() on bare metal
