@@ -114,7 +114,7 @@ echo "secgw (user):     $secgw Mbit/s ($ALG, manual SAs, ESP in UDP)"
 
 # (d) the AEAD alone, one core
 gcc -O2 -std=c11 -D_GNU_SOURCE -I. -Ilib -o "$WORK/aead_speed" bench/aead_speed.c \
-	kmod/core/*.c kmod/user/aead_sodium.c -lsodium
+	kmod/core/*.c kmod/user/aead_sodium.c -lsodium -lmbedcrypto
 aead_line=$("$WORK/aead_speed" "$ALG" 3)
 aead=$(awk '{ print $3 }' <<<"$aead_line")
 echo "AEAD alone:       $aead Mbit/s (esp_seal of 1400-byte packets, one core)"

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The userspace implementation of kmod/core/aead.h on libsodium:
- * ChaCha20-Poly1305 (IETF, RFC 8439) everywhere, AES-256-GCM only where
- * libsodium can run it (x86-64 with AES-NI and PCLMUL); elsewhere adding
- * such an SA fails with a message that says so.
+ * The userspace implementation of kmod/core/aead.h: ChaCha20-Poly1305 (IETF,
+ * RFC 8439) from libsodium everywhere; AES-256-GCM from libsodium where it
+ * can run it (x86-64 with AES-NI and PCLMUL), and from Mbed TLS elsewhere
+ * (any other CPU: Blackfin, ARM routers, old x86). aead_sodium_impl_name()
+ * says which, for a log line: the two are not equal (see aead_sodium.c).
+ * Nothing logs it yet; ikev2/dp_user.c, where SAs are added, is the place.
  */
 #ifndef SECGW_AEAD_SODIUM_H
 #define SECGW_AEAD_SODIUM_H
@@ -13,8 +15,20 @@
 
 struct esp_aead;
 
+/* Which library does an algorithm's work. */
+enum aead_impl {
+	AEAD_IMPL_AUTO,		/* libsodium if it can run the algorithm here, else Mbed TLS */
+	AEAD_IMPL_SODIUM,
+	AEAD_IMPL_MBEDTLS,	/* AES-GCM only */
+};
+
 /* NULL when the algorithm can run here, else why not. */
 const char *aead_sodium_unavailable(uint16_t alg);
+
+/* What AEAD_IMPL_AUTO picks for alg on this CPU, as a phrase for a log
+ * line ("libsodium (AES-NI)", "Mbed TLS (portable C, ...)"); NULL when the
+ * algorithm is not available at all. */
+const char *aead_sodium_impl_name(uint16_t alg);
 
 /*
  * A keyed AEAD for an IKEv2 encryption transform ID (20 = AES-GCM-16 with a
@@ -23,6 +37,10 @@ const char *aead_sodium_unavailable(uint16_t alg);
  */
 struct esp_aead *aead_sodium_new(uint16_t alg, const uint8_t *key, size_t keylen,
 				 const char **err);
+/* The same with the library chosen (tests use it to run Mbed TLS's AES-GCM
+ * on a CPU where AUTO would pick libsodium's). */
+struct esp_aead *aead_sodium_new_impl(uint16_t alg, enum aead_impl impl, const uint8_t *key,
+				      size_t keylen, const char **err);
 /* Wipes the key. NULL is fine. */
 void aead_sodium_free(struct esp_aead *a);
 

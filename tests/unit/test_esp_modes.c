@@ -138,7 +138,7 @@ static void tfc_and_dummy(void)
 	n = make_udp(pkt, ESP_AF_INET, I4A, I4B, 1, 2, 10);
 	tbuf_set(&t, pkt, n);
 	is_int(esp_output(pr.out, &t.b, &pr.st, &ev), ESP_OK, "TFC: output");
-	ok(t.b.len >= 1200 + 16 + 16, "TFC: the ESP packet is padded to hide the 38-byte inner packet (%u)", t.b.len);
+	ok(t.b.len >= 1200 + 16 + 16, "TFC: the ESP packet is padded to hide the 38-byte inner packet (%u)", (unsigned)t.b.len);
 	memset(&m, 0, sizeof(m));
 	m.src = pr.in->p.src;
 	m.dst = pr.in->p.dst;

@@ -64,7 +64,7 @@ static void edges(void)
 		good = good && accept(&r, top + 5 * ESP_REPLAY_RING_BITS - 1);
 		good = good && !accept(&r, top);	/* long gone */
 		if (!good)
-			printf("# window %u failed\n", w);
+			printf("# window %u failed\n", (unsigned)w);
 	}
 	ok(good, "window edges for sizes 32 to 4096, and jumps larger than the ring");
 }
