@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,6 +94,7 @@ static void on_udp(void *arg, int fd, unsigned events)
 	static uint8_t buf[UDP_RX_MAX];
 	struct iked *k = arg;
 
+	/* A batch: the engine's answers to all of it leave together. */
 	for (int i = 0; i < UDP_RX_BATCH; i++) {
 		struct sockaddr_storage from, to;
 		socklen_t tl = sizeof(to);
@@ -106,14 +108,15 @@ static void on_udp(void *arg, int fd, unsigned events)
 		ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
 
 		if (n < 0)
-			return;
+			break;
 		if (m.msg_flags & MSG_TRUNC)
 			continue;	/* larger than any IKE message we take */
 		/* The port (and family) from the socket, the address from PKTINFO. */
 		getsockname(fd, (struct sockaddr *)&to, &tl);
 		dst_from_cmsg(&m, &to);
-		iked_ike_rx(k, fd, buf, (size_t)n, &from, &to);
+		iked_ike_input(k, buf, (size_t)n, &from, &to);
 	}
+	iked_ike_done(k);
 }
 
 int iked_udp_socket(struct iked *k, uint8_t family, uint16_t port, bool encap, char *err,
@@ -168,8 +171,8 @@ int iked_udp_socket(struct iked *k, uint8_t family, uint16_t port, bool encap, c
 	return fd;
 }
 
-void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
-		   const uint8_t *data, size_t len)
+static void send_now(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
+		     const uint8_t *data, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(to->addr.family, to->addr.b, to->port, &ss);
@@ -226,11 +229,70 @@ void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct
 	}
 }
 
+/*
+ * Sends wait in a queue until the end of what the engine is doing
+ * (iked_udp_flush): the datapath then commits every SA those messages
+ * announce before they leave — once per batch, not once per SA — and a
+ * peer never hears of an SA the packet path does not know yet.
+ */
+struct iked_sendq {
+	struct {
+		struct ike_endpoint from, to;
+		uint32_t off, len;
+	} m[IKED_SENDQ_MAX];
+	unsigned n;
+	uint32_t used;
+	uint8_t buf[IKED_SENDQ_BYTES];
+};
+
+int iked_udp_init(struct iked *k)
+{
+	k->sendq = calloc(1, sizeof(*k->sendq));
+	return k->sendq ? 0 : -1;
+}
+
+void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
+		   const uint8_t *data, size_t len)
+{
+	struct iked_sendq *q = k->sendq;
+
+	if (len > sizeof(q->buf)) {
+		iked_udp_flush(k);
+		send_now(k, from, to, data, len);
+		return;
+	}
+	if (q->n == IKED_SENDQ_MAX || q->used + len > sizeof(q->buf))
+		iked_udp_flush(k);
+	q->m[q->n].from = *from;
+	q->m[q->n].to = *to;
+	q->m[q->n].off = q->used;
+	q->m[q->n].len = (uint32_t)len;
+	memcpy(q->buf + q->used, data, len);
+	q->used += (uint32_t)len;
+	q->n++;
+}
+
+void iked_udp_flush(struct iked *k)
+{
+	struct iked_sendq *q = k->sendq;
+
+	if (dp_commit(k->dp) != 0)
+		log_err("datapath: cannot publish its changes (out of memory); IKE messages held back");
+	else
+		for (unsigned i = 0; i < q->n; i++)
+			send_now(k, &q->m[i].from, &q->m[i].to, q->buf + q->m[i].off, q->m[i].len);
+	/* Held back ones are lost, as on a lossy path: the engine retransmits. */
+	q->n = 0;
+	q->used = 0;
+}
+
 void iked_close_sockets(struct iked *k)
 {
 	for (unsigned i = 0; i < k->n_udp; i++)
 		close(k->udp[i].fd);
 	k->n_udp = 0;
+	free(k->sendq);
+	k->sendq = NULL;
 }
 
 void iked_udp_unwatch(struct iked *k)
