@@ -16,16 +16,17 @@
 # shared machine: the generator and the responder share its cores), and ends
 #   bench ike: ratio_vs_strongswan=A/B rss_per_sa_kib=… … cpu_ratio_vs_strongswan=…
 #
-# RESPONDER selects (a): "ikepeer" (the engine on sockets, no datapath) until
-# secgw-iked runs IKE; then "iked". Needs root, make (release binaries in
-# build/bin) and strongSwan (see tests/tools/swan.bash).
+# RESPONDER selects (a): "iked" (default: secgw-iked, installing every CHILD
+# SA into its user datapath, as charon installs them into kernel-libipsec)
+# or "ikepeer" (the engine on sockets alone, no datapath). Needs root, make
+# (release binaries in build/bin) and strongSwan (see tests/tools/swan.bash).
 #   N=2000 P=32 bench/ike.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 N=${N:-2000}
 P=${P:-32}
-RESPONDER=${RESPONDER:-ikepeer}
+RESPONDER=${RESPONDER:-iked}
 BIN=${BIN:-$ROOT/build/bin}
 PSK=bench-ike-psk-0123456789abcdef
 [[ $(id -u) -eq 0 ]] || { echo "bench/ike.sh: needs root (network namespaces)" >&2; exit 1; }
@@ -105,8 +106,28 @@ ikepeer)
 	pids+=("$rpid")
 	wait_for "$WORK/ours.out" '^ready' 10 || { echo "responder did not start" >&2; exit 1; }
 	;;
+iked)
+	cat >"$WORK/iked.json" <<EOF
+{"connections": [{"name": "bench", "local_addrs": ["192.0.2.2"], "remote_addrs": ["%any"],
+  "local_id": "bench.responder", "remote_id": "%any", "psk": "k", "dpd_delay": 0,
+  "ike_proposals": ["chacha20poly1305-prfsha256-x25519"],
+  "children": [{"name": "bench", "local_ts": ["10.2.0.0/24"], "remote_ts": ["10.128.0.0/9"],
+                "esp_proposals": ["chacha20poly1305"]}]}],
+ "secrets": {"k": {"type": "psk", "value": "$PSK"}}}
+EOF
+	ip netns exec "$NSB" "$BIN/secgw-iked" --config "$WORK/iked.json" --control "$WORK/iked.sock" \
+		--workers 1 --log-level warn --half-open-max 100000 --cookie-threshold 100000 \
+		>"$WORK/ours.out" 2>"$WORK/ours.err" &
+	rpid=$!
+	pids+=("$rpid")
+	for ((i = 0; i < 200; i++)); do
+		[[ -S $WORK/iked.sock ]] && break
+		sleep 0.05
+	done
+	[[ -S $WORK/iked.sock ]] || { echo "secgw-iked did not start:" >&2; cat "$WORK/ours.err" >&2; exit 1; }
+	;;
 *)
-	echo "bench/ike.sh: RESPONDER=$RESPONDER is not supported yet" >&2
+	echo "bench/ike.sh: RESPONDER must be iked or ikepeer" >&2
 	exit 1
 	;;
 esac
