@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Two secgw-iked instances (IKE, user datapath) against each other over real
-# namespaces: through a NAT that masquerades the left side; through a path
+# namespaces: through a NAT that masquerades the left side; NAT-T forced
+# without one; through a path
 # that loses 20 % of IKE datagrams (nftables numgen; the host kernel has no
 # netem); rekeys driven by the datapath's packet limit under a ping flood;
 # reconcile of a changed configuration; a Delete on shutdown.
@@ -107,6 +108,36 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 	[ "$(sa R '.connections[0].children[0].packets_in')" -gt 1000 ]
 }
 
+@test "nat_t force without a NAT: IKE moves to 4500 anyway, ESP travels in UDP, both sides agree" {
+	ip netns exec "$NSM" nft -f - <<-'EOF'
+		table inet tally {
+			chain seen {
+				type filter hook forward priority 0;
+				udp dport 4500 counter
+				ip protocol esp counter
+			}
+		}
+	EOF
+	right
+	left '{"nat_t": "force"}' '{"start_action": "start"}'
+	wait_until 10 ev L '.event == "child-up"'
+	wait_until 5 ev R '.event == "child-up"'
+	[ "$(sa L '.connections[0].ike | .local + " " + .remote')" = "10.0.1.2[4500] 192.0.2.2[4500]" ]
+	[ "$(sa R '.connections[0].ike | .local + " " + .remote')" = "192.0.2.2[4500] 10.0.1.2[4500]" ]
+	# No NAT is detected by L; L's faked NAT_DETECTION_SOURCE_IP (RFC 7296
+	# 2.23) makes R treat it as behind one.
+	[ "$(sa L '.connections[0].ike.nat | tojson')" = '{"local":false,"remote":false}' ]
+	[ "$(sa R '.connections[0].ike.nat.remote')" = true ]
+	wait_until 10 pinged "$NSL" 10.1.0.1 10.2.0.1
+	wait_until 5 pinged "$NSR" 10.2.0.1 10.1.0.1
+	ip netns exec "$NSL" ping -q -c 20 -i 0.01 -I 10.1.0.1 10.2.0.1 >/dev/null
+	local p udp esp
+	p=$(ip netns exec "$NSM" nft list chain inet tally seen | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+	udp=$(head -n 1 <<<"$p") esp=$(tail -n 1 <<<"$p")
+	echo "# UDP 4500 datagrams: $udp, plain ESP packets: $esp" >&3
+	[ "$udp" -ge 40 ] && [ "$esp" -eq 0 ]
+}
+
 @test "20 % loss on the path: ten IKE SAs still come up through retransmissions, and carry traffic" {
 	# No NAT: ESP is IP protocol 50 and crosses untouched; a fifth of all
 	# IKE datagrams (UDP 500 and 4500) is lost, both ways.
@@ -185,7 +216,7 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 		jq -e '.result.unchanged == ["x"] and .result.changed == ["y"]'
 	wait_until 10 bash -c "[[ \$(jq -c 'select(.event == \"child-up\")' '$DIR/L.ev' | wc -l) -ge 3 ]]"
 	[ "$(sa L '.connections[] | select(.name == "x") | .children[0].spi_in')" = "$a1" ]
-	wait_until 5 bash -c "[[ \$(python3 '$CTL' ctl '$DIR/L.sock' '{\"id\":1,\"cmd\":\"list-sas\",\"connection\":\"y\"}' | jq -r '.result.connections[0].children[0].state') == installed ]]"
+	wait_until 5 bash -c "[[ \$($IKE_PY '$CTL' ctl '$DIR/L.sock' '{\"id\":1,\"cmd\":\"list-sas\",\"connection\":\"y\"}' | jq -r '.result.connections[0].children[0].state') == installed ]]"
 	[ "$(sa L '.connections[] | select(.name == "y") | .children[0].spi_in')" != "$b1" ]
 	wait_until 5 pinged "$NSL" 10.1.0.2 10.2.0.2
 	# y goes: the right side hears of it; x is still there.
@@ -198,5 +229,5 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 	# Shutdown sends a Delete for what is left.
 	ike_stop L
 	wait_until 5 bash -c "[[ \$(jq -c 'select(.event == \"ike-down\" and .reason == \"deleted by peer\")' '$DIR/R.ev' | wc -l) -ge 3 ]]"
-	wait_until 5 bash -c "[[ \$(python3 '$CTL' ctl '$DIR/R.sock' '{\"id\":1,\"cmd\":\"stats\"}' | jq .result.ike.children_installed) -eq 0 ]]"
+	wait_until 5 bash -c "[[ \$($IKE_PY '$CTL' ctl '$DIR/R.sock' '{\"id\":1,\"cmd\":\"stats\"}' | jq .result.ike.children_installed) -eq 0 ]]"
 }
