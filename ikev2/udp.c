@@ -171,6 +171,20 @@ int iked_udp_socket(struct iked *k, uint8_t family, uint16_t port, bool encap, c
 	return fd;
 }
 
+/* m's one control message: buf must hold CMSG_SPACE(len). */
+static void put_cmsg(struct msghdr *m, char *buf, int level, int type, const void *data, size_t len)
+{
+	struct cmsghdr *c;
+
+	m->msg_control = buf;
+	m->msg_controllen = CMSG_SPACE(len);
+	c = CMSG_FIRSTHDR(m);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+}
+
 static void send_now(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
 		     const uint8_t *data, size_t len)
 {
@@ -196,31 +210,17 @@ static void send_now(struct iked *k, const struct ike_endpoint *from, const stru
 	 * none yet (an initiator's first message): the kernel picks. */
 	memset(&cm, 0, sizeof(cm));
 	if (from->addr.family == IPF_V4 && !addr_is_zero(&from->addr)) {
-		struct cmsghdr *c;
 		struct in_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi_spec_dst, from->addr.b, 4);
-		m.msg_control = cm.b;
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		put_cmsg(&m, cm.b, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else if (from->addr.family == IPF_V6 && !addr_is_zero(&from->addr)) {
-		struct cmsghdr *c;
 		struct in6_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi6_addr, from->addr.b, 16);
-		m.msg_control = cm.b;
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		put_cmsg(&m, cm.b, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	/* Lost sends are the retransmission timer's business. */
 	if (sendmsg(fd, &m, MSG_DONTWAIT) < 0) {

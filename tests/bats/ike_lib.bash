@@ -12,6 +12,7 @@
 #   ev NAME 'JQ-CONDITION'      has NAME emitted an event matching it?
 #   sa NAME 'JQ-FILTER'         apply a filter to NAME's list-sas result
 #   pinged NS SRC DST           one echo answered
+#   echoes_back FILE            echoes answered in a finished ping run
 #   tcp_both CNS SNS DST SRC MB an iperf3 TCP transfer of MB megabytes each way
 
 CTL=$SECGW_ROOT/tests/tools/secgw_ctl.py
@@ -104,6 +105,13 @@ sa() {
 # child_is NAME CONN STATE: the CHILD SAs of CONN are exactly one, in STATE.
 child_is() {
 	[[ $(sa "$1" "[.connections[] | select(.name == \"$2\") | .children[]] | map(.state) | join(\",\")") == "$3" ]]
+}
+
+# echoes_back FILE: the output of a finished ping run (shown on stderr);
+# print how many echoes came back.
+echoes_back() {
+	cat "$1" >&2
+	sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"
 }
 
 pinged() {

@@ -186,8 +186,7 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 	ctl R '{"id":1,"cmd":"rekey","connection":"r","ike":true}' | jq -e .ok
 	wait_until 10 ev L '.event == "rekeyed" and (has("child") | not)'
 	wait "$ping" || true
-	cat "$DIR/ping.out"
-	n=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$DIR/ping.out")
+	n=$(echoes_back "$DIR/ping.out")
 	echo "# $((1000 - n)) of 1000 echoes lost across $(ev_count L '.event == "rekeyed" and .child') CHILD rekeys" >&3
 	[ "$n" -ge 998 ]
 	[ "$(ev_count L '.event == "rekeyed" and .child == "net"')" -ge 2 ]

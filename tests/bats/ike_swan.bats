@@ -288,8 +288,7 @@ cross() {
 	ctl A '{"id":1,"cmd":"rekey","connection":"t","ike":true}' | jq -e .ok
 	wait_until 15 bash -c "[[ \$(jq -c 'select(.event == \"rekeyed\" and (has(\"child\") | not))' '$DIR/A.ev' | wc -l) -ge 2 ]]"
 	wait "$ping" || true
-	cat "$DIR/ping.out"
-	n=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$DIR/ping.out")
+	n=$(echoes_back "$DIR/ping.out")
 	echo "# $((600 - n)) of 600 echoes lost across $(ev_count A '.event == "rekeyed"') rekeys" >&3
 	[ "$n" -ge 597 ]
 	[ "$(ev_count A '.event == "rekeyed" and .child == "net"')" -ge 3 ]
