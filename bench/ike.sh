@@ -89,7 +89,10 @@ load() {
 	c1=$(cpu_ticks "$rpid")
 	line=$(grep '^all-up' "$out")
 	rate=$(awk '{print $4}' <<<"$line")
-	kill -KILL "$lpid"
+	# The generator's own counters (retransmissions mean lost datagrams).
+	kill -TERM "$lpid"
+	wait_for "$out" '^stats' 5 && echo "$label generator: $(grep '^stats' "$out")" >&2
+	kill -KILL "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
 	printf '%s %s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')" \
 		"$(awk -v a="$c1" -v b="$c0" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", (a-b)*1e6/hz/n}')"
