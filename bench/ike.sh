@@ -69,9 +69,9 @@ wait_for() {
 }
 
 # load LABEL RESPONDER_PID: run the generator, print
-# "rate rss_per_sa_kib responder_cpu_us_per_sa".
+# "rate rss_per_sa_kib responder_cpu_us_per_sa generator_cpu_us_per_sa".
 load() {
-	local label=$1 rpid=$2 before after line rate out=$WORK/load-$1.out c0 c1
+	local label=$1 rpid=$2 before after line rate out=$WORK/load-$1.out c0 c1 g1
 	before=$(rss_kib "$rpid")
 	c0=$(cpu_ticks "$rpid")
 	ip netns exec "$NSA" "$BIN/ikepeer" --local 192.0.2.1 --remote 192.0.2.2 --psk "$PSK" \
@@ -87,6 +87,7 @@ load() {
 	fi
 	after=$(rss_kib "$rpid")
 	c1=$(cpu_ticks "$rpid")
+	g1=$(cpu_ticks "$lpid")
 	line=$(grep '^all-up' "$out")
 	rate=$(awk '{print $4}' <<<"$line")
 	# The generator's own counters (retransmissions mean lost datagrams).
@@ -94,8 +95,9 @@ load() {
 	wait_for "$out" '^stats' 5 && echo "$label generator: $(grep '^stats' "$out")" >&2
 	kill -KILL "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
-	printf '%s %s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')" \
-		"$(awk -v a="$c1" -v b="$c0" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", (a-b)*1e6/hz/n}')"
+	printf '%s %s %s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')" \
+		"$(awk -v a="$c1" -v b="$c0" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", (a-b)*1e6/hz/n}')" \
+		"$(awk -v a="$g1" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", a*1e6/hz/n}')"
 }
 
 # (a) ours
@@ -134,8 +136,8 @@ EOF
 	exit 1
 	;;
 esac
-read -r ours_rate ours_rss ours_cpu < <(load ours "$rpid") || exit 1
-echo "secgw ($RESPONDER) responder: $N IKE+CHILD SAs, $ours_rate per second, RSS +$ours_rss KiB per SA, CPU $ours_cpu us per SA"
+read -r ours_rate ours_rss ours_cpu ours_gen < <(load ours "$rpid") || exit 1
+echo "secgw ($RESPONDER) responder: $N IKE+CHILD SAs, $ours_rate per second, RSS +$ours_rss KiB per SA, CPU $ours_cpu us per SA (generator: $ours_gen us per SA)"
 kill -KILL "$rpid"
 
 # (b) strongSwan
@@ -181,8 +183,8 @@ SWAN_LOGLEVEL=${SWAN_LOGLEVEL:--1} SWAN_IKE_LOGLEVEL=${SWAN_IKE_LOGLEVEL:--1} SW
 	block_threshold = 1000000
 	init_limit_half_open = 1000000" swan_start "$WORK/swan" "$NSB" || exit 1
 spid=$(swan_pid "$WORK/swan")
-read -r swan_rate swan_rss swan_cpu < <(load swan "$spid") || exit 1
-echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA, CPU $swan_cpu us per SA"
+read -r swan_rate swan_rss swan_cpu swan_gen < <(load swan "$spid") || exit 1
+echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA, CPU $swan_cpu us per SA (generator: $swan_gen us per SA)"
 swan_stop "$WORK/swan"
 
 ratio=$(awk -v a="$ours_rate" -v b="$swan_rate" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')

@@ -194,13 +194,17 @@ traffic() {
 	out=$(ip netns exec "$NSB" "$IKE_PY" "$SECGW_ROOT/tests/tools/ike_flood.py" 192.0.2.3 192.0.2.1 200)
 	ip -n "$NSB" addr del 192.0.2.3/24 dev b0
 	echo "# flood: $out" >&3
-	[ "$out" = "sent 200 answered 8 cookie 192 other 0" ]
+	# (A socket buffer may drop part of the burst: every answer past the
+	# threshold is a COOKIE, and iked counts exactly those.)
+	local answered cookies other
+	read -r _ _ _ answered _ cookies _ other <<<"$out"
+	[ "$answered" -eq 8 ] && [ "$other" -eq 0 ] && [ "$cookies" -ge 100 ]
 	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.half_open)" -le 8 ]
-	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.cookies_sent)" -eq 192 ]
+	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.cookies_sent)" -eq "$cookies" ]
 	# charon meets a COOKIE too, returns it, and is let in.
 	swan_initiate
 	up
-	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.cookies_sent)" -eq 193 ]
+	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.cookies_sent)" -eq $((cookies + 1)) ]
 	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
 }
 
