@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Two secgw-iked instances (IKE, user datapath) against each other over real
-# namespaces: through a NAT that masquerades the left side; NAT-T forced
-# without one; through a path
+# namespaces: through a NAT that masquerades the left side (and the same
+# with strongSwan on the right); NAT-T forced without one; through a path
 # that loses 20 % of IKE datagrams (nftables numgen; the host kernel has no
 # netem); rekeys driven by the datapath's packet limit under a ping flood;
 # reconcile of a changed configuration; a Delete on shutdown.
@@ -54,7 +54,28 @@ setup() {
 teardown() {
 	[[ -z ${BATS_TEST_COMPLETED:-} ]] && ip netns exec "$NSM" nft list ruleset
 	ike_teardown
+	if [[ -d ${DIR:-}/S ]]; then
+		[[ -z ${BATS_TEST_COMPLETED:-} ]] && tail -n 40 "$DIR/S/charon.log"
+		source "$SECGW_ROOT/tests/tools/swan.bash"
+		swan_stop "$DIR/S"
+	fi
 	return 0
+}
+
+masquerade() {
+	ip netns exec "$NSM" nft -f - <<-'EOF'
+		table ip nat {
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "m1" masquerade
+			}
+			chain counts {
+				type filter hook forward priority 0;
+				udp dport 4500 counter
+				ip protocol esp counter
+			}
+		}
+	EOF
 }
 
 # The right side answers anyone with the PSK for the left inside network.
@@ -73,19 +94,7 @@ left() {
 stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 
 @test "through a masquerading NAT: IKE moves to 4500, ESP in UDP to the mapped port, ping and TCP both ways" {
-	ip netns exec "$NSM" nft -f - <<-'EOF'
-		table ip nat {
-			chain post {
-				type nat hook postrouting priority srcnat;
-				oifname "m1" masquerade
-			}
-			chain counts {
-				type filter hook forward priority 0;
-				udp dport 4500 counter
-				ip protocol esp counter
-			}
-		}
-	EOF
+	masquerade
 	right
 	left '{}' '{"start_action": "start"}'
 	wait_until 10 ev L '.event == "child-up"'
@@ -106,6 +115,26 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 	echo "# through the NAT: $udp bytes to UDP 4500, $esp bytes of plain ESP" >&3
 	[ "$udp" -gt 8000000 ] && [ "$esp" -eq 0 ]
 	[ "$(sa R '.connections[0].children[0].packets_in')" -gt 1000 ]
+}
+
+@test "through the NAT to strongSwan: each side knows who is behind it, ping and TCP both ways" {
+	require_cmd swanctl
+	source "$SECGW_ROOT/tests/tools/swan.bash"
+	masquerade
+	mkdir -p "$DIR/S"
+	env SWAN_LOCAL_ADDRS=192.0.2.2 SWAN_REMOTE_ADDRS=%any SWAN_LOCAL_ID=right.test \
+		SWAN_REMOTE_ID=left.test SWAN_PSK=$PSK SWAN_LOCAL_TS=10.2.0.0/24 SWAN_REMOTE_TS=10.1.0.0/24 \
+		bash -c "source '$SECGW_ROOT/tests/tools/swan.bash'; swan_conn_conf" >"$DIR/S/swanctl.conf"
+	swan_start "$DIR/S" "$NSR"
+	left '{}' '{"start_action": "start"}'
+	wait_until 10 ev L '.event == "child-up"'
+	wait_until 5 swan_child_installed "$DIR/S" net
+	[ "$(sa L '.connections[0].ike | .local + " " + .remote + " " + (.nat.local | tostring)')" = "10.0.1.2[4500] 192.0.2.2[4500] true" ]
+	grep -q 'remote host is behind NAT' "$DIR/S/charon.log"
+	swan_ctl "$DIR/S" --list-sas --noblock | grep -q 'remote.*192\.0\.2\.1\[[0-9]*\]'
+	wait_until 10 pinged "$NSL" 10.1.0.1 10.2.0.1
+	wait_until 5 pinged "$NSR" 10.2.0.1 10.1.0.1
+	tcp_both "$NSL" "$NSR" 10.2.0.1 10.1.0.1 2
 }
 
 @test "nat_t force without a NAT: IKE moves to 4500 anyway, ESP travels in UDP, both sides agree" {
