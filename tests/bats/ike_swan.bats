@@ -93,6 +93,12 @@ traffic() {
 	up
 	[ "$(sa A '.connections[0].ike.proposal')" = chacha20poly1305-prfsha256-x25519 ]
 	swan_sas | grep -q 'CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519'
+	# list-sas: state, identities, SPIs as charon has them, times to rekey.
+	[ "$(sa A '.connections[0] | [.state, .ike.state, .ike.initiator, .ike.local_id, .ike.remote_id] | map(tostring) | join(" ")')" = \
+		"established established true a.swan.test b.swan.test" ]
+	swan_sas | grep -q "$(sa A '.connections[0].ike | .spi_i + "_i " + .spi_r + "_r"')"
+	[ "$(sa A '.connections[0].ike.rekey_in')" -gt 0 ] && [ "$(sa A '.connections[0].children[0].rekey_in')" -gt 0 ]
+	[ "$(sa A '.connections[0].children[0] | [.state, .mode, .proposal] | join(" ")')" = "installed tunnel chacha20poly1305" ]
 	# Ours in is charon's out and back.
 	read -r sin sout < <(swan_spis)
 	[ "$(sa A '.connections[0].children[0] | .spi_in + " " + .spi_out')" = "$sout $sin" ]
