@@ -196,6 +196,7 @@ int ike_rekey_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		p->redundant = p->superseded = true;
 		p->rekey_at = p->dpd_at = 0;
 		p->expire_at = e->now + ((uint64_t)e->o.retransmit_ms << (e->o.retransmit_tries + 1));
+		sa_timers(p);
 	}
 	sa->passive_new = NULL;
 	sa_adopt_children(ns, sa);
