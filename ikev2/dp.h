@@ -11,6 +11,13 @@
  * Everything runs on the loop thread; events come back through dp_hooks,
  * also on the loop thread.
  *
+ * A backend may apply SA and policy changes in batches: they are certain to
+ * reach the packet path only at dp_commit(). Callers commit before they
+ * tell a peer about an SA (before sending the IKE message that completes
+ * it) and at the end of every request they serve. The user backend
+ * publishes one snapshot per commit (thousands of SAs stay cheap); the
+ * kernel backends apply each change at once and need no commit op.
+ *
  * ESP in UDP and IKE share UDP port 4500 (RFC 3948) and only one socket can
  * own it, so the engine creates and binds that socket and calls
  * dp_encap_attach(fd). The return value says who reads it afterwards:
@@ -20,6 +27,12 @@
  *     datagram (IKE, non-ESP marker included, exactly as recvfrom would
  *     return it) is handed to hooks.ike_rx. The engine must not read fd,
  *     but sends on it as usual.
+ *
+ * The engine's other sockets (UDP 500, or a connection's own IKE port) are
+ * passed to dp_bypass_socket(fd): IKE to a peer must never be caught by the
+ * datapath's policies or routes, even when a selector covers the peer's own
+ * address (transport mode, or a tunnel to 0.0.0.0/0). The xfrm backend does
+ * this with a per-socket bypass policy, the user backend with its fwmark.
  */
 #ifndef SECGW_DP_H
 #define SECGW_DP_H
@@ -27,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -140,10 +154,19 @@ struct dp_ops {
 	int (*sa_stats)(struct dp *dp, const struct dp_sa_key *key, struct dp_sa_stats *out);
 	int (*policy_add)(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen);
 	int (*policy_del)(struct dp *dp, uint32_t id);
+	/* Replace the policy with p->id in place (its SA, when a CHILD SA is
+	 * rekeyed, or its selectors), keeping its position in the order. NULL:
+	 * not supported (callers then add the new policy and delete the old). */
+	int (*policy_update)(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen);
 	int (*route_add)(struct dp *dp, const struct dp_route *r, char *err, size_t errlen);
 	int (*route_del)(struct dp *dp, const struct dp_route *r);
 	/* Returns enum dp_encap_reader, or -1 with err set. */
 	int (*encap_attach)(struct dp *dp, int fd, char *err, size_t errlen);
+	/* Make every change so far effective; NULL: each already is. 0 or
+	 * -errno (the changes stay pending; the next commit tries again). */
+	int (*commit)(struct dp *dp);
+	/* Exempt fd's traffic from policies and routes; NULL: nothing to do. */
+	int (*bypass_socket)(struct dp *dp, int fd, char *err, size_t errlen);
 	void (*stats)(struct dp *dp, struct dp_stats *out);
 };
 
@@ -187,6 +210,14 @@ static inline int dp_policy_del(struct dp *dp, uint32_t id)
 {
 	return dp->ops->policy_del(dp, id);
 }
+static inline int dp_policy_update(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen)
+{
+	if (!dp->ops->policy_update) {
+		snprintf(err, errlen, "the %s datapath cannot update a policy in place", dp->ops->name);
+		return -1;
+	}
+	return dp->ops->policy_update(dp, p, err, errlen);
+}
 static inline int dp_route_add(struct dp *dp, const struct dp_route *r, char *err, size_t errlen)
 {
 	return dp->ops->route_add(dp, r, err, errlen);
@@ -198,6 +229,14 @@ static inline int dp_route_del(struct dp *dp, const struct dp_route *r)
 static inline int dp_encap_attach(struct dp *dp, int fd, char *err, size_t errlen)
 {
 	return dp->ops->encap_attach(dp, fd, err, errlen);
+}
+static inline int dp_commit(struct dp *dp)
+{
+	return dp->ops->commit ? dp->ops->commit(dp) : 0;
+}
+static inline int dp_bypass_socket(struct dp *dp, int fd, char *err, size_t errlen)
+{
+	return dp->ops->bypass_socket ? dp->ops->bypass_socket(dp, fd, err, errlen) : 0;
 }
 static inline void dp_stats(struct dp *dp, struct dp_stats *out)
 {

@@ -101,6 +101,14 @@ int dpu_event_fd(const struct dpu *d);
 bool dpu_event_next(struct dpu *d, struct dpu_event *ev);
 
 /*
+ * Changes to SAs and policies below take effect for the packet path at the
+ * next dpu_commit(), all together (one snapshot per batch). Call it before
+ * telling a peer about an SA. Returns 0, or -ENOMEM (nothing published; the
+ * next call tries again).
+ */
+int dpu_commit(struct dpu *d);
+
+/*
  * Add an SA: p->aead is ignored and made here from key (32 bytes) for p->alg.
  * (dir, spi, dst) must be new. Returns 0 or -1 with err set.
  */
@@ -116,6 +124,9 @@ int dpu_sa_stats(struct dpu *d, uint8_t dir, uint32_t spi, const struct esp_addr
 int dpu_policy_add(struct dpu *d, const struct esp_policy *pol, uint32_t sa_spi,
 		   const struct esp_addr *sa_dst, char *err, size_t errlen);
 int dpu_policy_del(struct dpu *d, uint32_t id);
+/* Replace the policy with pol->id where it stands in the order. */
+int dpu_policy_update(struct dpu *d, const struct esp_policy *pol, uint32_t sa_spi,
+		      const struct esp_addr *sa_dst, char *err, size_t errlen);
 
 /* A route for net/plen into the TUN, in the datapath's table; src (may be
  * NULL) becomes the preferred source address. */
@@ -127,6 +138,10 @@ int dpu_route_del(struct dpu *d, uint8_t family, const uint8_t *net, unsigned pl
  * come back as DPU_EV_IKE. The caller keeps ownership (closes it after
  * dpu_close) and may send on it. */
 int dpu_encap_attach(struct dpu *d, int fd, char *err, size_t errlen);
+
+/* Mark a socket the datapath does not read (IKE on port 500) so that what
+ * it sends uses the main routing table, never the TUN. */
+int dpu_socket_bypass(struct dpu *d, int fd, char *err, size_t errlen);
 
 void dpu_stats(struct dpu *d, struct dpu_stats *out);
 
