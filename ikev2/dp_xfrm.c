@@ -13,23 +13,20 @@
  *     template also names the outbound SPI, so a rekey is an in-place
  *     UPDPOLICY, never a moment where the old and new SA compete;
  *   - routes toward the remote selectors in the main table, tagged with our
- *     own rtm_protocol, and only where none existed;
+ *     own rtm_protocol, and only where none existed (dp_xfrm_route.c);
  *   - per IKE socket a bypass socket policy (IP_XFRM_POLICY), and on the
  *     4500 socket UDP_ENCAP_ESPINUDP.
  * Everything is remembered here and removed by exactly that on close; what
  * others installed is never touched (no flush).
  *
- * Netlink answers are parsed with libmnl's length checks (mnl_cb_run) and
+ * Netlink answers are parsed with libmnl's length checks (dp_xfrm_nl.c) and
  * every fixed-size payload is checked against its struct before a memcpy.
  * Key material passes through one request buffer, wiped after each send;
  * NETLINK_CAP_ACK keeps the kernel from echoing it back in error replies.
+ * The key's other copies (the attribute built here) are wiped too.
  */
 #include <errno.h>
-#include <libmnl/libmnl.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/udp.h>
-#include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -39,190 +36,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dp.h"
+#include "dp_xfrm.h"
 #include "log.h"
 #include "proposal.h"
 
-enum {
-	XD_REQID_BASE = 0x40000000,	/* + pid: far above strongSwan's 1, 2, … */
-	XD_PRIORITY = 1000,		/* one priority: ties go to the policy added first */
-	XD_ICV_BITS = 128,
-	XD_ALG_NAME_MAX = 64,
-	XD_REPLAY_ESN_MIN = 32,		/* the kernel wants a window with ESN, even outbound */
-	XD_REPLAY_MAX = XFRMA_REPLAY_ESN_MAX / 4 * 32,	/* bitmap words the kernel accepts */
-	XD_RT_PROTO = 201,		/* rtm_protocol of our routes: tells them apart in `ip route` */
-	XD_BUF = 8192,			/* MNL_SOCKET_BUFFER_SIZE: one request or one answer */
-	XD_DIRS = 3,			/* out, in, fwd */
-	XD_ERRMSG_MAX = 120,
-};
-
-struct xd_sa {
-	struct dp_sa_key key;
-	struct ip_addr src;
-	uint8_t mode;
-};
-
-struct xd_pol {
-	uint32_t id;
-	struct dp_policy p;
-	struct xfrm_selector out, in;	/* in serves in and fwd */
-};
-
-struct xd_route {
-	struct dp_route r;
-	uint32_t oif;
-	bool owned;			/* false: a route was there before us; not ours to delete */
-};
-
-struct xd {
-	struct mnl_socket *nl, *ev, *rt;
-	uint32_t seq, reqid;
-	struct xd_sa *sas;
-	struct xd_pol *pols;
-	struct xd_route *routes;
-	unsigned n_sas, cap_sas, n_pols, cap_pols, n_routes, cap_routes;
-	uint64_t events, event_errors, acquires_foreign, expires_foreign;
-	int err;			/* errno of the last failed request */
-	void *cb_data;			/* what request()'s answer callback fills */
-	char errmsg[XD_ERRMSG_MAX];	/* the kernel's extended ack, when it said more */
-	uint8_t buf[XD_BUF];		/* requests and their answers */
-	uint8_t evbuf[XD_BUF];
-};
+static bool key_eq(const struct dp_sa_key *a, const struct dp_sa_key *b)
+{
+	return a->dir == b->dir && a->spi == b->spi && addr_equal(&a->dst, &b->dst);
+}
 
 static struct xd *X(struct dp *dp)
 {
 	return dp->priv;
-}
-
-static int af_of(uint8_t family)
-{
-	return family == IPF_V4 ? AF_INET : family == IPF_V6 ? AF_INET6 : AF_UNSPEC;
-}
-
-static void to_xaddr(const struct ip_addr *a, xfrm_address_t *x)
-{
-	memset(x, 0, sizeof(*x));
-	memcpy(x, a->b, ip_family_len(a->family));
-}
-
-static bool addr_eq(const struct ip_addr *a, const struct ip_addr *b)
-{
-	return a->family == b->family && memcmp(a->b, b->b, ip_family_len(a->family)) == 0;
-}
-
-static bool key_eq(const struct dp_sa_key *a, const struct dp_sa_key *b)
-{
-	return a->dir == b->dir && a->spi == b->spi && addr_eq(&a->dst, &b->dst);
-}
-
-/* Grow *arr (of *cap elements of size sz) to hold n + 1. */
-static int grow(void *arr, unsigned *cap, unsigned n, size_t sz)
-{
-	void **a = arr;
-	unsigned nc;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	nc = *cap ? 2 * *cap : 16;
-	p = realloc(*a, (size_t)nc * sz);
-	if (!p)
-		return -1;
-	*a = p;
-	*cap = nc;
-	return 0;
-}
-
-/* ---- requests ------------------------------------------------------------------- */
-
-/* NLMSG_ERROR: the errno, and the kernel's own words when it gave them
- * (extended ack; the request itself is not echoed: NETLINK_CAP_ACK). */
-static int on_error(const struct nlmsghdr *nlh, void *data)
-{
-	struct xd *x = data;
-	struct nlmsgerr e;
-	size_t len = mnl_nlmsg_get_payload_len(nlh);
-
-	if (len < sizeof(e)) {
-		x->err = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
-	if (e.error == 0)
-		return MNL_CB_STOP;
-	x->err = e.error < 0 ? -e.error : e.error;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		const struct nlattr *attr;
-		size_t off = sizeof(e);
-
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e.msg.nlmsg_len > sizeof(e.msg) ? e.msg.nlmsg_len - sizeof(e.msg) : 0;
-		if (off <= len) {
-			const void *tlvs = (const uint8_t *)mnl_nlmsg_get_payload(nlh) + off;
-
-			mnl_attr_for_each_payload(tlvs, len - off) {
-				if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-				    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-					snprintf(x->errmsg, sizeof(x->errmsg), "%s", mnl_attr_get_str(attr));
-			}
-		}
-	}
-	return MNL_CB_ERROR;
-}
-
-static int on_done(const struct nlmsghdr *nlh, void *data)
-{
-	return MNL_CB_STOP;
-}
-
-/* Send the request at x->buf on s and read until its ack. cb sees data
- * answers. Returns 0, or -1 with x->err (and maybe x->errmsg). */
-static int request(struct xd *x, struct mnl_socket *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = on_error, [NLMSG_DONE] = on_done };
-	uint32_t seq = ++x->seq, portid = mnl_socket_get_portid(s);
-	ssize_t n;
-	int rc = MNL_CB_OK;
-
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	x->err = 0;
-	x->errmsg[0] = '\0';
-	x->cb_data = data;
-	n = mnl_socket_sendto(s, nlh, nlh->nlmsg_len);
-	sodium_memzero(x->buf, nlh->nlmsg_len);	/* it may have held a key */
-	if (n < 0) {
-		x->err = errno;
-		return -1;
-	}
-	while (rc > MNL_CB_STOP) {
-		n = mnl_socket_recvfrom(s, x->buf, sizeof(x->buf));
-		if (n < 0) {
-			x->err = errno;
-			return -1;
-		}
-		rc = mnl_cb_run2(x->buf, (size_t)n, seq, portid, cb, x, ctl, NLMSG_MIN_TYPE);
-	}
-	if (rc < 0 && !x->err)
-		x->err = errno ? errno : EPROTO;
-	return rc < 0 ? -1 : 0;
-}
-
-static void req_err(struct xd *x, const char *what, char *err, size_t errlen)
-{
-	if (x->errmsg[0])
-		snprintf(err, errlen, "%s: %s (%s)", what, strerror(x->err), x->errmsg);
-	else
-		snprintf(err, errlen, "%s: %s", what, strerror(x->err));
-}
-
-static struct nlmsghdr *msg_start(struct xd *x, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(x->buf);
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
-	return nlh;
 }
 
 static void lifetime_none(struct xfrm_lifetime_cfg *l)
@@ -267,7 +92,7 @@ static int sa_msg(struct xd *x, const struct dp_sa *sa, uint16_t type, char *err
 	uint8_t aead[sizeof(struct xfrm_algo_aead) + DP_KEY_MAX];
 	uint8_t replay[sizeof(struct xfrm_replay_state_esn) + XD_REPLAY_MAX / 8];
 	uint32_t window = sa->replay_window;
-	int af = af_of(sa->id.dst.family);
+	int af = dpx_af(sa->id.dst.family);
 
 	if (!name || !klen || sa->keylen != klen + ESP_AEAD_SALT_LEN) {
 		snprintf(err, errlen, "%s", !name ? xfrm_alg_unavailable(NULL, sa->alg)
@@ -284,15 +109,15 @@ static int sa_msg(struct xd *x, const struct dp_sa *sa, uint16_t type, char *err
 		snprintf(err, errlen, "replay window %u above the kernel's %u", window, (unsigned)XD_REPLAY_MAX);
 		return -1;
 	}
-	nlh = msg_start(x, type, type == XFRM_MSG_NEWSA ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	nlh = dpx_msg(x, type, type == XFRM_MSG_NEWSA ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	u = mnl_nlmsg_put_extra_header(nlh, sizeof(*u));
 	/* Tunnel mode: an empty selector of no family, so one SA carries
 	 * either inner family; the policies do the selecting. */
 	u->sel.family = sa->mode == DP_TUNNEL ? AF_UNSPEC : (uint16_t)af;
-	to_xaddr(&sa->id.dst, &u->id.daddr);
+	dpx_addr(&sa->id.dst, &u->id.daddr);
 	u->id.spi = htonl(sa->id.spi);
 	u->id.proto = IPPROTO_ESP;
-	to_xaddr(&sa->src, &u->saddr);
+	dpx_addr(&sa->src, &u->saddr);
 	lifetime_none(&u->lft);
 	if (sa->soft_bytes)
 		u->lft.soft_byte_limit = sa->soft_bytes;
@@ -350,22 +175,24 @@ static int sa_msg(struct xd *x, const struct dp_sa *sa, uint16_t type, char *err
 static int xfrm_sa_add(struct dp *dp, const struct dp_sa *sa, char *err, size_t errlen)
 {
 	struct xd *x = X(dp);
-	struct xd_sa *s;
+	struct xd_sa *s, *grown;
 
 	if (sa_find(x, &sa->id)) {
 		snprintf(err, errlen, "SA %08x exists", sa->id.spi);
 		return -1;
 	}
-	if (grow(&x->sas, &x->cap_sas, x->n_sas, sizeof(*x->sas)) != 0) {
+	grown = dpx_grow(x->sas, &x->cap_sas, x->n_sas, sizeof(*x->sas));
+	if (!grown) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	x->sas = grown;
 	if (sa_msg(x, sa, XFRM_MSG_NEWSA, err, errlen) != 0) {
 		sodium_memzero(x->buf, sizeof(x->buf));
 		return -1;
 	}
-	if (request(x, x->nl, (struct nlmsghdr *)x->buf, NULL, NULL) != 0) {
-		req_err(x, "the kernel refused the SA", err, errlen);
+	if (dpx_request(x, x->nl, (struct nlmsghdr *)x->buf, NULL, NULL) != 0) {
+		dpx_err(x, "the kernel refused the SA", err, errlen);
 		return -1;
 	}
 	s = &x->sas[x->n_sas++];
@@ -379,9 +206,9 @@ static void put_said(struct nlmsghdr *nlh, const struct dp_sa_key *k)
 {
 	struct xfrm_usersa_id *id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
 
-	to_xaddr(&k->dst, &id->daddr);
+	dpx_addr(&k->dst, &id->daddr);
 	id->spi = htonl(k->spi);
-	id->family = (uint16_t)af_of(k->dst.family);
+	id->family = (uint16_t)dpx_af(k->dst.family);
 	id->proto = IPPROTO_ESP;
 }
 
@@ -394,9 +221,9 @@ static int xfrm_sa_del(struct dp *dp, const struct dp_sa_key *k)
 
 	if (!s)
 		return -1;
-	nlh = msg_start(x, XFRM_MSG_DELSA, 0);
+	nlh = dpx_msg(x, XFRM_MSG_DELSA, 0);
 	put_said(nlh, k);
-	rc = request(x, x->nl, nlh, NULL, NULL);
+	rc = dpx_request(x, x->nl, nlh, NULL, NULL);
 	/* ESRCH: the kernel removed it at its hard limit already. */
 	if (rc != 0 && x->err != ESRCH)
 		log_warn("xfrm: deleting SA %08x: %s", k->spi, strerror(x->err));
@@ -428,9 +255,9 @@ static int xfrm_sa_stats(struct dp *dp, const struct dp_sa_key *k, struct dp_sa_
 	if (!sa_find(x, k))
 		return -1;
 	memset(out, 0, sizeof(*out));
-	nlh = msg_start(x, XFRM_MSG_GETSA, 0);
+	nlh = dpx_msg(x, XFRM_MSG_GETSA, 0);
 	put_said(nlh, k);
-	return request(x, x->nl, nlh, on_sa, out);
+	return dpx_request(x, x->nl, nlh, on_sa, out);
 }
 
 /* ---- policies ------------------------------------------------------------------- */
@@ -470,7 +297,7 @@ static int to_sel(const struct ts *src, const struct ts *dst, struct xfrm_select
 	    to_xsel(src, &s->saddr, &s->prefixlen_s, &s->sport, &s->sport_mask) != 0 ||
 	    to_xsel(dst, &s->daddr, &s->prefixlen_d, &s->dport, &s->dport_mask) != 0)
 		return -1;
-	s->family = (uint16_t)af_of(src->family);
+	s->family = (uint16_t)dpx_af(src->family);
 	s->proto = src->proto;
 	return 0;
 }
@@ -490,7 +317,7 @@ static struct xd_pol *pol_find(struct xd *x, uint32_t id)
 static void pol_msg(struct xd *x, const struct dp_policy *p, const struct xfrm_selector *sel, uint8_t dir,
 		    uint16_t type)
 {
-	struct nlmsghdr *nlh = msg_start(x, type, type == XFRM_MSG_NEWPOLICY ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nlmsghdr *nlh = dpx_msg(x, type, type == XFRM_MSG_NEWPOLICY ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	struct xfrm_userpolicy_info *u = mnl_nlmsg_put_extra_header(nlh, sizeof(*u));
 	const struct xd_sa *sa = p->sa.spi ? sa_find(x, &p->sa) : NULL;
 	struct xfrm_user_tmpl t;
@@ -504,20 +331,20 @@ static void pol_msg(struct xd *x, const struct dp_policy *p, const struct xfrm_s
 		return;
 	memset(&t, 0, sizeof(t));
 	t.id.proto = IPPROTO_ESP;
-	t.family = (uint16_t)af_of(p->sa.dst.family);
+	t.family = (uint16_t)dpx_af(p->sa.dst.family);
 	t.reqid = x->reqid;
 	t.mode = sa && sa->mode == DP_TRANSPORT ? XFRM_MODE_TRANSPORT : XFRM_MODE_TUNNEL;
 	t.aalgos = t.ealgos = t.calgos = ~0u;
 	if (dir == XFRM_POLICY_OUT) {
-		to_xaddr(&p->sa.dst, &t.id.daddr);
+		dpx_addr(&p->sa.dst, &t.id.daddr);
 		t.id.spi = htonl(p->sa.spi);
 		if (sa)
-			to_xaddr(&sa->src, &t.saddr);
+			dpx_addr(&sa->src, &t.saddr);
 	} else if (sa) {
-		to_xaddr(&sa->src, &t.id.daddr);
-		to_xaddr(&p->sa.dst, &t.saddr);
+		dpx_addr(&sa->src, &t.id.daddr);
+		dpx_addr(&p->sa.dst, &t.saddr);
 	} else {
-		to_xaddr(&p->sa.dst, &t.saddr);
+		dpx_addr(&p->sa.dst, &t.saddr);
 	}
 	if (t.mode == XFRM_MODE_TRANSPORT)
 		t.family = u->sel.family;
@@ -526,12 +353,12 @@ static void pol_msg(struct xd *x, const struct dp_policy *p, const struct xfrm_s
 
 static int pol_del_dir(struct xd *x, const struct xfrm_selector *sel, uint8_t dir)
 {
-	struct nlmsghdr *nlh = msg_start(x, XFRM_MSG_DELPOLICY, 0);
+	struct nlmsghdr *nlh = dpx_msg(x, XFRM_MSG_DELPOLICY, 0);
 	struct xfrm_userpolicy_id *id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
 
 	id->sel = *sel;
 	id->dir = dir;
-	return request(x, x->nl, nlh, NULL, NULL);
+	return dpx_request(x, x->nl, nlh, NULL, NULL);
 }
 
 static const uint8_t pol_dirs[XD_DIRS] = { XFRM_POLICY_OUT, XFRM_POLICY_IN, XFRM_POLICY_FWD };
@@ -543,8 +370,8 @@ static int pol_put(struct xd *x, const struct dp_policy *p, const struct xfrm_se
 {
 	for (unsigned d = 0; d < XD_DIRS; d++) {
 		pol_msg(x, p, pol_dirs[d] == XFRM_POLICY_OUT ? out : in, pol_dirs[d], type);
-		if (request(x, x->nl, (struct nlmsghdr *)x->buf, NULL, NULL) != 0) {
-			req_err(x, "the kernel refused the policy", err, errlen);
+		if (dpx_request(x, x->nl, (struct nlmsghdr *)x->buf, NULL, NULL) != 0) {
+			dpx_err(x, "the kernel refused the policy", err, errlen);
 			while (type == XFRM_MSG_NEWPOLICY && d-- > 0)
 				pol_del_dir(x, pol_dirs[d] == XFRM_POLICY_OUT ? out : in, pol_dirs[d]);
 			return -1;
@@ -576,7 +403,7 @@ static int xfrm_policy_add(struct dp *dp, const struct dp_policy *p, char *err, 
 {
 	struct xd *x = X(dp);
 	struct xfrm_selector out, in;
-	struct xd_pol *n;
+	struct xd_pol *n, *grown;
 
 	if (pol_find(x, p->id)) {
 		snprintf(err, errlen, "policy %u exists", p->id);
@@ -584,10 +411,12 @@ static int xfrm_policy_add(struct dp *dp, const struct dp_policy *p, char *err, 
 	}
 	if (sels(p, &out, &in, err, errlen) != 0)
 		return -1;
-	if (grow(&x->pols, &x->cap_pols, x->n_pols, sizeof(*x->pols)) != 0) {
+	grown = dpx_grow(x->pols, &x->cap_pols, x->n_pols, sizeof(*x->pols));
+	if (!grown) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	x->pols = grown;
 	if (pol_put(x, p, &out, &in, XFRM_MSG_NEWPOLICY, err, errlen) != 0)
 		return -1;
 	n = &x->pols[x->n_pols++];
@@ -645,124 +474,16 @@ static int xfrm_policy_update(struct dp *dp, const struct dp_policy *p, char *er
 	return 0;
 }
 
-/* ---- routes --------------------------------------------------------------------- */
+/* ---- routes (dp_xfrm_route.c) ----------------------------------------------------- */
 
-struct route_found {
-	uint32_t oif;
-	bool have_gw;
-	uint8_t gw[16];
-};
-
-static int on_route(const struct nlmsghdr *nlh, void *data)
-{
-	struct route_found *f = ((struct xd *)data)->cb_data;
-	const struct nlattr *attr;
-
-	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(struct rtmsg))
-		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg)) {
-		uint16_t len = mnl_attr_get_payload_len(attr);
-
-		if (mnl_attr_get_type(attr) == RTA_OIF && mnl_attr_validate(attr, MNL_TYPE_U32) == 0) {
-			f->oif = mnl_attr_get_u32(attr);
-		} else if (mnl_attr_get_type(attr) == RTA_GATEWAY && (len == 4 || len == 16)) {
-			memset(f->gw, 0, sizeof(f->gw));
-			memcpy(f->gw, mnl_attr_get_payload(attr), len);
-			f->have_gw = true;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static void route_msg(struct nlmsghdr *nlh, const struct xd_route *r, bool with_src)
-{
-	struct rtmsg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
-	unsigned len = ip_family_len(r->r.family);
-
-	m->rtm_family = (uint8_t)af_of(r->r.family);
-	m->rtm_dst_len = (uint8_t)r->r.plen;
-	m->rtm_table = RT_TABLE_MAIN;
-	m->rtm_protocol = XD_RT_PROTO;
-	m->rtm_scope = RT_SCOPE_UNIVERSE;
-	m->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, len, r->r.net);
-	mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
-	if (with_src && r->r.src.family == r->r.family)
-		mnl_attr_put(nlh, RTA_PREFSRC, len, r->r.src.b);
-}
-
-/* The kernel routes a packet before XFRM sees it, so the remote selectors
- * need a route; it leaves by the interface that reaches the peer (the
- * packet is encapsulated toward the peer anyway), with the preferred source
- * inside the local selectors so our own packets match the policy. */
 static int xfrm_route_add(struct dp *dp, const struct dp_route *r, char *err, size_t errlen)
 {
-	struct xd *x = X(dp);
-	struct route_found f;
-	struct nlmsghdr *nlh;
-	struct rtmsg *m;
-	struct xd_route n;
-
-	if (!ip_family_len(r->family) || !ip_family_len(r->peer.family)) {
-		snprintf(err, errlen, "a route needs its family and the peer's address");
-		return -1;
-	}
-	if (grow(&x->routes, &x->cap_routes, x->n_routes, sizeof(*x->routes)) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	memset(&f, 0, sizeof(f));
-	nlh = msg_start(x, RTM_GETROUTE, 0);
-	m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
-	m->rtm_family = (uint8_t)af_of(r->peer.family);
-	m->rtm_dst_len = (uint8_t)(ip_family_len(r->peer.family) * 8);
-	mnl_attr_put(nlh, RTA_DST, ip_family_len(r->peer.family), r->peer.b);
-	if (request(x, x->rt, nlh, on_route, &f) != 0 || !f.oif) {
-		if (!x->err)
-			x->err = ENETUNREACH;
-		req_err(x, "no route to the peer", err, errlen);
-		return -1;
-	}
-	memset(&n, 0, sizeof(n));
-	n.r = *r;
-	n.oif = f.oif;
-	nlh = msg_start(x, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-	route_msg(nlh, &n, true);
-	if (f.have_gw && r->family == r->peer.family)
-		mnl_attr_put(nlh, RTA_GATEWAY, ip_family_len(r->family), f.gw);
-	if (request(x, x->rt, nlh, NULL, NULL) != 0) {
-		if (x->err != EEXIST) {
-			req_err(x, "the kernel refused the route", err, errlen);
-			return -1;
-		}
-		log_info("xfrm: a route to the remote selectors exists already; it stays as it is");
-	} else {
-		n.owned = true;
-	}
-	x->routes[x->n_routes++] = n;
-	return 0;
+	return dpx_route_add(X(dp), r, err, errlen);
 }
 
 static int xfrm_route_del(struct dp *dp, const struct dp_route *r)
 {
-	struct xd *x = X(dp);
-
-	for (unsigned i = 0; i < x->n_routes; i++) {
-		struct xd_route *q = &x->routes[i];
-
-		if (q->r.family != r->family || q->r.plen != r->plen || memcmp(q->r.net, r->net, 16) != 0)
-			continue;
-		if (q->owned) {
-			struct nlmsghdr *nlh = msg_start(x, RTM_DELROUTE, 0);
-
-			route_msg(nlh, q, false);
-			if (request(x, x->rt, nlh, NULL, NULL) != 0 && x->err != ESRCH)
-				log_warn("xfrm: deleting a route: %s", strerror(x->err));
-		}
-		*q = x->routes[--x->n_routes];
-		return 0;
-	}
-	return -1;
+	return dpx_route_del(X(dp), r);
 }
 
 /* ---- sockets -------------------------------------------------------------------- */
@@ -915,22 +636,6 @@ static void on_events(void *arg, int fd, unsigned events)
 
 /* ---- open, close, stats --------------------------------------------------------- */
 
-static struct mnl_socket *nl_open(int bus, unsigned groups, int flags, char *err, size_t errlen)
-{
-	struct mnl_socket *s = mnl_socket_open2(bus, SOCK_CLOEXEC | flags);
-	int one = 1;
-
-	if (!s || mnl_socket_bind(s, groups, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "netlink (%s): %s", bus == NETLINK_XFRM ? "XFRM" : "route", strerror(errno));
-		if (s)
-			mnl_socket_close(s);
-		return NULL;
-	}
-	mnl_socket_setsockopt(s, NETLINK_CAP_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(s, NETLINK_EXT_ACK, &one, sizeof(one));
-	return s;
-}
-
 static void xfrm_close(struct dp *dp)
 {
 	struct xd *x = X(dp);
@@ -972,9 +677,9 @@ static int xfrm_open(struct dp *dp, const struct dp_options *o, char *err, size_
 	dp->priv = x;
 	x->reqid = XD_REQID_BASE + (uint32_t)getpid();
 	x->seq = (uint32_t)time(NULL);
-	x->nl = nl_open(NETLINK_XFRM, 0, 0, err, errlen);
-	x->rt = x->nl ? nl_open(NETLINK_ROUTE, 0, 0, err, errlen) : NULL;
-	x->ev = x->rt ? nl_open(NETLINK_XFRM, groups, SOCK_NONBLOCK, err, errlen) : NULL;
+	x->nl = dpx_open(NETLINK_XFRM, 0, 0, err, errlen);
+	x->rt = x->nl ? dpx_open(NETLINK_ROUTE, 0, 0, err, errlen) : NULL;
+	x->ev = x->rt ? dpx_open(NETLINK_XFRM, groups, SOCK_NONBLOCK, err, errlen) : NULL;
 	if (!x->ev) {
 		xfrm_close(dp);
 		return -1;

@@ -31,18 +31,7 @@ LIFE_PACKETS=1000
 tap_plan 17
 
 tap_check "XFRM, ESP and both AEADs' kernel modules load" xfrm_modules_load
-setup() {
-	topo_routers &&
-	net_batch gl <<-EOF &&
-		route del $TOPO_NET_R4
-		route del $TOPO_NET_R6
-	EOF
-	net_batch gr <<-EOF
-		route del $TOPO_NET_L4
-		route del $TOPO_NET_L6
-	EOF
-}
-tap_check "routers topology up, no plain route between the LANs" setup
+tap_check "routers topology up, no plain route between the LANs" topo_tunnel_only
 tap_check "iperf3 server in hr" net_iperf_server hr
 
 # conf l|r : the connection as gl (xfrm, trap, packet limit) or gr sees it.

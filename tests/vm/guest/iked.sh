@@ -8,6 +8,8 @@
 #	iked_load X "$CONFIG_JSON"          a load request; fails unless ok:true
 #	iked_ctl X '{"id":2,"cmd":"list-sas"}'   one request, its reply line on stdout
 #	iked_stop X                          SIGTERM; fails unless it stopped cleanly
+#	topo_tunnel_only                     topo_routers without the routers' routes
+#	                                     between the LANs (only a tunnel carries)
 #
 # A control client is a socat coprocess per request: the reply line is read
 # as soon as it comes (socat alone would linger for its -t after EOF).
@@ -72,4 +74,18 @@ iked_stop() {
 		return 1
 	fi
 	grep -q 'secgw-iked\[info\] stopped' "$VM_RESULTS/$1.log"
+}
+
+# topo_tunnel_only : topo_routers, then gl and gr forget the far LAN, so
+# that nothing but a tunnel (and the routes its datapath adds) joins them.
+topo_tunnel_only() {
+	topo_routers &&
+	net_batch gl <<-EOF &&
+		route del $TOPO_NET_R4
+		route del $TOPO_NET_R6
+	EOF
+	net_batch gr <<-EOF
+		route del $TOPO_NET_L4
+		route del $TOPO_NET_L6
+	EOF
 }
