@@ -619,15 +619,20 @@ static void on_events(void *arg, int fd, unsigned events)
 		ssize_t n = mnl_socket_recvfrom(x->ev, x->evbuf, sizeof(x->evbuf));
 
 		if (n < 0) {
-			/* ENOBUFS: events were lost while we were busy; the
-			 * kernel retries acquires and hard expiries act anyway. */
-			if (errno == ENOBUFS)
-				x->event_errors++;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			if (errno != ENOBUFS && errno != EINTR)
-				return;
-			continue;
+			if (errno == EINTR)
+				continue;
+			/* ENOBUFS: the kernel dropped events while we were busy.
+			 * A lost acquire comes again once the kernel's larval
+			 * state times out (30 s); a lost soft expire lets the SA
+			 * reach its hard limit, and the CHILD SA goes instead of
+			 * being rekeyed. ENOSPC: a message larger than our
+			 * buffer (libmnl saw MSG_TRUNC). Counted; reading goes on. */
+			x->event_errors++;
+			if (errno == ENOBUFS || errno == ENOSPC)
+				continue;
+			return;
 		}
 		if (mnl_cb_run(x->evbuf, (size_t)n, 0, 0, on_event, dp) < 0)
 			x->event_errors++;
@@ -668,7 +673,7 @@ static int xfrm_open(struct dp *dp, const struct dp_options *o, char *err, size_
 {
 	struct xd *x = calloc(1, sizeof(*x));
 	unsigned groups = (1u << (XFRMNLGRP_ACQUIRE - 1)) | (1u << (XFRMNLGRP_EXPIRE - 1));
-	int rc;
+	int rc, rcvbuf = XD_EVENT_RCVBUF;
 
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
@@ -684,6 +689,8 @@ static int xfrm_open(struct dp *dp, const struct dp_options *o, char *err, size_
 		xfrm_close(dp);
 		return -1;
 	}
+	/* Room for a burst: many SAs reaching their soft limit at once. */
+	setsockopt(mnl_socket_get_fd(x->ev), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	rc = loop_fd_add(dp->loop, mnl_socket_get_fd(x->ev), LOOP_IN, on_events, dp);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot watch XFRM events: %s", strerror(-rc));

@@ -22,6 +22,7 @@ enum {
 	XD_REPLAY_MAX = XFRMA_REPLAY_ESN_MAX / 4 * 32,	/* bitmap words the kernel accepts */
 	XD_RT_PROTO = 201,		/* rtm_protocol of our routes: tells them apart in `ip route` */
 	XD_BUF = 8192,			/* MNL_SOCKET_BUFFER_SIZE: one request or one answer */
+	XD_EVENT_RCVBUF = 1 << 20,	/* the event socket's receive buffer */
 	XD_DIRS = 3,			/* out, in, fwd */
 	XD_ERRMSG_MAX = 120,
 };
