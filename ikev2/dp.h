@@ -100,6 +100,8 @@ struct dp_route {
 	uint8_t net[16];
 	unsigned plen;
 	struct ip_addr src;		/* preferred source; family IPF_NONE for none */
+	struct ip_addr peer;		/* the SA's outer destination: backends routing through
+					 * the host's own stack (xfrm) leave the way it is reached */
 };
 
 enum dp_event_kind {
@@ -178,8 +180,9 @@ struct dp {
 };
 
 extern const struct dp_ops dp_user_ops;
+extern const struct dp_ops dp_xfrm_ops;
 
-/* Open the backend called name ("user"; "kmod" and "xfrm" once built).
+/* Open the backend called name ("user", "xfrm"; "kmod" once built).
  * NULL with err set when unknown or when it fails to start. */
 struct dp *dp_open(const char *name, struct loop *loop, const struct dp_hooks *hooks,
 		   const struct dp_options *o, char *err, size_t errlen);

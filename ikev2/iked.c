@@ -85,6 +85,15 @@ static void conn_up(struct iked *k, const struct cfg *cfg, struct iked_conn *c)
 		c->state = IKED_DISABLED;
 		return;
 	}
+	/* One backend per instance (--datapath): a connection meant for
+	 * another one fails here, visibly, rather than land somewhere else. */
+	if (strcmp(cfg_datapath_name(c->cfg->datapath), k->dp->ops->name) != 0) {
+		c->state = IKED_FAILED;
+		snprintf(c->error, sizeof(c->error), "the connection asks for the %s datapath; this "
+			 "secgw-iked runs %s (--datapath)", cfg_datapath_name(c->cfg->datapath), k->dp->ops->name);
+		log_err("connection %s: %s", c->name, c->error);
+		return;
+	}
 	if (c->cfg->keying == CFG_KEYING_IKE) {
 		if (iked_ike_conn_add(k, cfg, c, c->error, sizeof(c->error)) != 0) {
 			c->state = IKED_FAILED;

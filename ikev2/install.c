@@ -215,6 +215,7 @@ int iked_spd_add(struct iked *k, struct iked_spd *s, bool transport, const struc
 		for (int x = 0; x < n; x++) {
 			if (have_src)
 				r[x].src = src;
+			r[x].peer = out->dst;
 			if (iked_route_ref(k, &r[x], e2, sizeof(e2)) != 0) {
 				snprintf(err, errlen, "%s", e2);
 				goto fail;

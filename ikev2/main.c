@@ -2,7 +2,7 @@
 /*
  * secgw-iked: the IKEv2 daemon and manual keying, on one datapath backend.
  *
- *   secgw-iked [--config FILE] [--control PATH] [--datapath user]
+ *   secgw-iked [--config FILE] [--control PATH] [--datapath user|xfrm]
  *              [--tun NAME] [--workers N] [--log TARGET] [--log-level LEVEL]
  *              [--retransmit-ms MS] [--retransmit-tries N]
  *              [--half-open-max N] [--cookie-threshold N]
@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		"usage: secgw-iked [options]\n"
 		"  --config FILE       load this configuration at start (docs/config.md)\n"
 		"  --control PATH      control socket (default %s, mode 0660)\n"
-		"  --datapath NAME     ESP backend: user (default)\n"
+		"  --datapath NAME     ESP backend: user (default) or xfrm (docs/datapath.md)\n"
 		"  --tun NAME          TUN device of the user datapath (default secgw%%d)\n"
 		"  --workers N         datapath worker threads (default: one per CPU)\n"
 		"  --log TARGET        stderr (default), syslog, or a file\n"
