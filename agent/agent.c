@@ -106,6 +106,8 @@ int agent_open(struct agent *ag, const char *state_dir, char **first_password)
 	ag->state_dir = strdup(state_dir);
 	events_init(&ag->events);
 	cache_init(&ag->cache);
+	confirm_init(&ag->confirm);
+	ag->history_max = HISTORY_DEFAULT;
 	limiter_init(&ag->limiter);
 	if (!ag->state_dir || metrics_init(&ag->metrics, routes_count) < 0)
 		goto fail;
@@ -143,6 +145,7 @@ void agent_close(struct agent *ag)
 	metrics_destroy(&ag->metrics);
 	events_destroy(&ag->events);
 	cache_destroy(&ag->cache);
+	confirm_destroy(&ag->confirm);
 	limiter_destroy(&ag->limiter);
 	free(ag->state_dir);
 	ag->state_dir = NULL;

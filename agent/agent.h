@@ -14,6 +14,7 @@
 
 #include "agent/auth.h"
 #include "agent/cache.h"
+#include "agent/confirm.h"
 #include "agent/events.h"
 #include "agent/metrics.h"
 #include "agent/store.h"
@@ -36,6 +37,8 @@ struct agent {
 	struct metrics metrics;
 	struct login_limiter limiter;
 	struct list_cache cache;
+	struct confirm_state confirm;	/* the change awaiting confirmation, if any */
+	unsigned history_max;		/* revisions kept (--history) */
 	char dummy_hash[128];		/* for constant-time answers to unknown users */
 };
 

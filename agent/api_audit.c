@@ -14,10 +14,9 @@ enum hres api_audit_list(struct req *r)
 		"WHERE id < ?1 AND (?2 IS NULL OR user = ?2) AND (?3 IS NULL OR action LIKE ?3 || '%') "
 		"AND time >= ?4 ORDER BY id DESC LIMIT ?5";
 	struct db *d = store_db(r->ag->store);
-	const char *l = req_query(r, "limit"), *cursor = req_query(r, "cursor");
 	const char *user = req_query(r, "user"), *action = req_query(r, "action");
 	const char *since = req_query(r, "since");
-	long long limit = 100, before = INT64_MAX, from = 0;
+	long long limit, before, from = 0;
 	unsigned n = 0;
 	sqlite3_stmt *st;
 	json_t *items;
@@ -26,10 +25,8 @@ enum hres api_audit_list(struct req *r)
 
 	if (!d)
 		return H_FATAL;
-	if (l && ((limit = strtoll(l, &end, 10)) < 1 || limit > LIST_LIMIT_MAX || *end || !*l))
-		return reply_problemf(r, P_BAD_REQUEST, "limit must be 1 to %d", LIST_LIMIT_MAX);
-	if (cursor && ((before = strtoll(cursor, &end, 10)) < 1 || *end || !*cursor))
-		return reply_problemf(r, P_BAD_REQUEST, "cursor must be the next_cursor of a previous page");
+	if (!list_number_params(r, &limit, &before))
+		return H_ANSWERED;
 	if (since && ((from = strtoll(since, &end, 10)) < 0 || *end || !*since))
 		return reply_problemf(r, P_BAD_REQUEST, "since must be a time in unix seconds");
 	if (action && (strlen(action) > 64 || strpbrk(action, "%_\\")))

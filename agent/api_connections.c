@@ -43,6 +43,24 @@ bool list_params(struct req *r, unsigned *limit, const char **cursor, const char
 	return true;
 }
 
+bool list_number_params(struct req *r, long long *limit, long long *before)
+{
+	const char *l = req_query(r, "limit"), *cursor = req_query(r, "cursor");
+	char *end;
+
+	*limit = LIST_LIMIT_DEFAULT;
+	*before = INT64_MAX;
+	if (l && ((*limit = strtoll(l, &end, 10)) < 1 || *limit > LIST_LIMIT_MAX || *end || !*l)) {
+		reply_problemf(r, P_BAD_REQUEST, "limit must be 1 to %d", LIST_LIMIT_MAX);
+		return false;
+	}
+	if (cursor && ((*before = strtoll(cursor, &end, 10)) < 1 || *end || !*cursor)) {
+		reply_problemf(r, P_BAD_REQUEST, "cursor must be the next_cursor of a previous page");
+		return false;
+	}
+	return true;
+}
+
 static enum hres reply_doc(struct req *r, unsigned status, json_t *doc, int64_t revision,
 			   const char *location)
 {
@@ -55,40 +73,6 @@ static enum hres reply_doc(struct req *r, unsigned status, json_t *doc, int64_t 
 	return reply_json(r, status, doc);
 }
 
-/* A growing buffer for jansson's dump callback. */
-struct outbuf {
-	struct cached_body *b;
-	size_t cap;
-};
-
-static int out_put(const char *p, size_t n, void *ctx)
-{
-	struct outbuf *o = ctx;
-
-	/* cap counts data bytes; one more is always there for the NUL. */
-	if (o->b->len + n > o->cap) {
-		size_t cap = o->cap * 2 + n + 4096;
-		struct cached_body *nb = realloc(o->b, sizeof(*nb) + cap + 1);
-
-		if (!nb)
-			return -1;
-		o->b = nb;
-		o->cap = cap;
-	}
-	memcpy(o->b->data + o->b->len, p, n);
-	o->b->len += n;
-	o->b->data[o->b->len] = '\0';
-	return 0;
-}
-
-static int out_json(struct outbuf *o, json_t *v)
-{
-	int rc = v ? json_dump_callback(v, out_put, o, JSON_COMPACT | JSON_ENCODE_ANY) : -1;
-
-	json_decref(v);
-	return rc;
-}
-
 /*
  * {"items":[…],"next_cursor":…,"revision":N}. Every value is encoded by
  * jansson; only the three member names and the brackets are written here.
@@ -96,18 +80,18 @@ static int out_json(struct outbuf *o, json_t *v)
 static struct cached_body *list_body(struct db *d, const char *prefix, const char *cursor,
 				     unsigned limit, int64_t rev)
 {
-	struct outbuf o = { .b = cached_body_new("", 0), .cap = 0 };
+	struct body_writer o;
 	char last[NAME_MAX_LEN + 1];
 	bool more;
 
-	if (!o.b)
+	if (body_writer_init(&o) < 0)
 		return NULL;
-	if (out_put("{\"items\":[", 10, &o) < 0 ||
-	    conf_conn_write(d, prefix, cursor, limit, out_put, &o, last, &more) < 0 ||
-	    out_put("],\"next_cursor\":", 16, &o) < 0 ||
-	    out_json(&o, more ? json_string(last) : json_null()) < 0 ||
-	    out_put(",\"revision\":", 12, &o) < 0 ||
-	    out_json(&o, json_integer(rev)) < 0 || out_put("}", 1, &o) < 0) {
+	if (body_write("{\"items\":[", 10, &o) < 0 ||
+	    conf_conn_write(d, prefix, cursor, limit, body_write, &o, last, &more) < 0 ||
+	    body_write("],\"next_cursor\":", 16, &o) < 0 ||
+	    body_write_json(&o, more ? json_string(last) : json_null()) < 0 ||
+	    body_write(",\"revision\":", 12, &o) < 0 ||
+	    body_write_json(&o, json_integer(rev)) < 0 || body_write("}", 1, &o) < 0) {
 		free(o.b);
 		return NULL;
 	}

@@ -11,10 +11,11 @@ enum hres api_health(struct req *r)
 	struct agent *ag = r->ag;
 
 	/* Anyone may ask; it says nothing about the configuration but its revision. */
-	return reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:s, s:b}", "status", "ok",
+	return reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:s, s:b, s:o}", "status", "ok",
 					    "version", AGENT_VERSION,
 					    "revision", (json_int_t)atomic_load(&ag->revision),
-					    "engine", "not connected", "engine_connected", 0));
+					    "engine", "not connected", "engine_connected", 0,
+					    "pending_confirm", confirm_json(&ag->confirm)));
 }
 
 enum hres api_metrics(struct req *r)

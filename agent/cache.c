@@ -80,3 +80,39 @@ void cache_put(struct list_cache *c, int64_t revision, const char *key, struct c
 	memcpy(c->e[slot].key, key, strlen(key) + 1);
 	pthread_mutex_unlock(&c->lock);
 }
+
+int body_writer_init(struct body_writer *w)
+{
+	w->b = cached_body_new("", 0);
+	w->cap = 0;
+	return w->b ? 0 : -1;
+}
+
+int body_write(const char *p, size_t n, void *ctx)
+{
+	struct body_writer *w = ctx;
+
+	if (!w->b)
+		return -1;
+	if (w->b->len + n > w->cap) {
+		size_t cap = w->cap * 2 + n + 4096;
+		struct cached_body *nb = realloc(w->b, sizeof(*nb) + cap + 1);
+
+		if (!nb)
+			return -1;
+		w->b = nb;
+		w->cap = cap;
+	}
+	memcpy(w->b->data + w->b->len, p, n);
+	w->b->len += n;
+	w->b->data[w->b->len] = '\0';
+	return 0;
+}
+
+int body_write_json(struct body_writer *w, json_t *v)
+{
+	int rc = v ? json_dump_callback(v, body_write, w, JSON_COMPACT | JSON_ENCODE_ANY) : -1;
+
+	json_decref(v);
+	return rc;
+}

@@ -10,6 +10,7 @@
 #ifndef SECGW_AGENT_CACHE_H
 #define SECGW_AGENT_CACHE_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -42,6 +43,22 @@ void cache_destroy(struct list_cache *c);
 /* A body with one reference (the caller's), or NULL. */
 struct cached_body *cached_body_new(const char *data, size_t len);
 void cached_body_unref(void *body);
+/*
+ * A body built piece by piece (jansson's dump callback, CSV rows) straight
+ * into a cached_body, so it can be cached or handed to libmicrohttpd as is.
+ */
+struct body_writer {
+	struct cached_body *b;
+	size_t cap;	/* data bytes; one more is always there for the NUL */
+};
+
+/* 0, or -1 out of memory (w->b is then NULL). */
+int body_writer_init(struct body_writer *w);
+/* jansson's json_dump_callback_t: 0 or -1. */
+int body_write(const char *p, size_t n, void *ctx);
+/* Encode v (stolen; NULL is an error) compactly. */
+int body_write_json(struct body_writer *w, json_t *v);
+
 /* Look up (revision, key); a hit comes with a reference for the caller. */
 struct cached_body *cache_get(struct list_cache *c, int64_t revision, const char *key);
 /* Keep body (takes its own reference). */

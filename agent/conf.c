@@ -128,18 +128,22 @@ int conf_conn_put(struct db *d, const json_t *doc, int64_t revision)
 		"VALUES (?1, ?2, ?3, ?4, ?4, ?5) "
 		"ON CONFLICT(name) DO UPDATE SET config = excluded.config, psk = excluded.psk, "
 		"updated = excluded.updated, revision = excluded.revision RETURNING id";
-	json_t *flat = json_copy((json_t *)doc);
+	json_t *children = json_incref(json_object_get(doc, "children"));
 	const char *psk = json_string_value(json_object_get(doc, "psk"));
 	sqlite3_stmt *st;
 	char *text;
 	int64_t id = -1;
 	int rc;
 
-	if (!flat)
-		return -1;
-	json_object_del(flat, "children");
-	text = json_dumps(flat, JSON_COMPACT);
-	json_decref(flat);
+	/*
+	 * The row keeps the connection without its children: they are taken out
+	 * for the dump and put back (last, where the model has them), instead of
+	 * copying the whole object for every one of an import's thousands.
+	 */
+	json_object_del((json_t *)doc, "children");
+	text = json_dumps(doc, JSON_COMPACT);
+	if (children)
+		json_object_set_new((json_t *)doc, "children", children);
 	st = db_stmt(d, upsert);
 	if (!st || !text) {
 		free(text);
@@ -159,7 +163,7 @@ int conf_conn_put(struct db *d, const json_t *doc, int64_t revision)
 	db_done(st);
 	if (id < 0)
 		return -1;
-	return put_children(d, id, json_object_get(doc, "children"));
+	return put_children(d, id, children);
 }
 
 int conf_conn_delete(struct db *d, const char *name)
@@ -227,6 +231,26 @@ int conf_conn_write(struct db *d, const char *prefix, const char *after, unsigne
 	}
 	db_done(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int conf_conn_each(struct db *d, int (*fn)(void *ctx, const json_t *doc), void *ctx)
+{
+	static const char sql[] = "SELECT id, config FROM connections ORDER BY name";
+	sqlite3_stmt *st = db_stmt(d, sql);
+	int rc, out = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *doc = assemble(d, sqlite3_column_int64(st, 0), load_text(st, 1));
+
+		out = doc ? fn(ctx, doc) : -1;
+		json_decref(doc);
+		if (out < 0)
+			break;
+	}
+	db_done(st);
+	return out < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE) ? -1 : 0;
 }
 
 bool conf_secret_type(struct db *d, const char *name, char *type)

@@ -44,6 +44,10 @@ int conf_conn_delete(struct db *d, const char *name);
 int conf_conn_write(struct db *d, const char *prefix, const char *after, unsigned limit,
 		    json_dump_callback_t fn, void *ctx, char *last, bool *more);
 
+/* Every connection document, ordered by name, one at a time (fn must not
+ * keep doc); stops at the first fn that returns < 0. 0 or -1. */
+int conf_conn_each(struct db *d, int (*fn)(void *ctx, const json_t *doc), void *ctx);
+
 /*
  * Check that every secret a connection (or child) document names exists and
  * has the right type; errors are added with the document's paths.

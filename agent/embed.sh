@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # embed.sh FILE... > agent_embed.c
-# Compiles the SQL migrations (schema/NNN_name.sql) and the OpenAPI document into
-# the agent as C string literals, so an installed binary needs nothing beside it.
-# Migrations become embed_migrations[] in the order given (the Makefile sorts
-# them); docs/openapi.json becomes embed_openapi.
+# Compiles the SQL migrations (schema/NNN_name.sql), the OpenAPI document and
+# the web UI (web/…) into the agent as C string literals, so an installed
+# binary needs nothing beside it. Migrations become embed_migrations[] in the
+# order given (the Makefile sorts them); docs/openapi.json becomes
+# embed_openapi; each web/ file becomes an entry of embed_web[] named by its
+# path under web/, with a strong ETag from its SHA-256.
 set -eu
 
 # cstr FILE: the file as one C string literal, one source line per input line.
@@ -45,3 +47,16 @@ for f in "$@"; do
 		;;
 	esac
 done
+echo
+echo 'const struct embed_web_file embed_web[] = {'
+for f in "$@"; do
+	case $f in
+	web/*)
+		printf '\t{ "%s", %s,\n' "${f#web/}" "$(wc -c < "$f" | tr -d ' ')"
+		cstr "$f"
+		printf '\t\t, "\\"%s\\"" },\n' "$(sha256sum "$f" | cut -c1-32)"
+		;;
+	esac
+done
+echo '	{ 0, 0, 0, 0 },'
+echo '};'

@@ -7,7 +7,8 @@
  * comment every EVENTS_KEEPALIVE_S also notices clients that went away.
  *
  * Types: "hello" (first, with the current revision), "revision" (a mutation
- * was committed); issue 3 adds "rolled-back", the engine integration adds
+ * was committed), "rolled-back" (a rollback or a commit-confirmed revert),
+ * "confirmed" (a pending change was confirmed); the engine integration adds
  * the SA events of docs/control.md.
  */
 #ifndef SECGW_AGENT_EVENTS_H

@@ -4,6 +4,8 @@
 #include "agent/audit.h"
 #include "agent/revision.h"
 #include "agent/routes.h"
+#include "agent/static.h"
+#include "hex.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -97,9 +99,11 @@ static enum hres queue(struct req *r, unsigned status, struct MHD_Response *resp
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	for (unsigned i = 0; i < r->n_hdrs; i++)
 		MHD_add_response_header(resp, r->hdrs[i].name, r->hdrs[i].value);
+	/* API answers are never cached; the UI's files say otherwise themselves. */
+	if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	ok = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (ok != MHD_YES)
@@ -285,6 +289,11 @@ static bool json_content_type(const char *ct)
 	       (n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0);
 }
 
+static size_t body_max(const struct req *r)
+{
+	return r->route && (r->route->flags & RF_BULK) ? AGENT_BULK_BODY_MAX : AGENT_BODY_MAX;
+}
+
 /* Checks that need no body: route, method, size, auth, role, CSRF, type. */
 static void begin(struct req *r, const char *url, const char *method)
 {
@@ -300,7 +309,7 @@ static void begin(struct req *r, const char *url, const char *method)
 	snprintf(r->url, sizeof(r->url), "%s", url);
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	    (url[strlen(API_PREFIX)] != '/' && url[strlen(API_PREFIX)] != '\0')) {
-		reply_problemf(r, P_NOT_FOUND, "no such route: %s (the API is under %s/)", url, API_PREFIX);
+		static_serve(r, url);
 		return;
 	}
 	path = url + strlen(API_PREFIX);
@@ -319,8 +328,8 @@ static void begin(struct req *r, const char *url, const char *method)
 	}
 	/* Content-Length is a claim: it only lets us refuse early; the bytes are counted too. */
 	cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > AGENT_BODY_MAX) {
-		reply_problemf(r, P_TOO_LARGE, "the body is larger than %d bytes", AGENT_BODY_MAX);
+	if (cl && strtoull(cl, NULL, 10) > body_max(r)) {
+		reply_problemf(r, P_TOO_LARGE, "the body is larger than %zu bytes", body_max(r));
 		return;
 	}
 	{
@@ -347,7 +356,7 @@ static void begin(struct req *r, const char *url, const char *method)
  * jansson allows 2048 levels of nesting; we allow AGENT_JSON_DEPTH_MAX, and
  * check before parsing so a body of a million '[' costs a scan, not a tree.
  */
-static bool depth_ok(const char *p, size_t n)
+bool json_depth_ok(const char *p, size_t n)
 {
 	unsigned depth = 0;
 	bool in_str = false, esc = false;
@@ -378,11 +387,11 @@ static bool depth_ok(const char *p, size_t n)
 static enum hres dispatch(struct req *r)
 {
 	if (r->body_too_large)
-		return reply_problemf(r, P_TOO_LARGE, "the body is larger than %d bytes", AGENT_BODY_MAX);
+		return reply_problemf(r, P_TOO_LARGE, "the body is larger than %zu bytes", body_max(r));
 	if (r->route->flags & RF_JSON) {
 		json_error_t err;
 
-		if (!depth_ok(r->body ? r->body : "", r->body_len))
+		if (!json_depth_ok(r->body ? r->body : "", r->body_len))
 			return reply_problemf(r, P_MALFORMED_JSON, "JSON nested deeper than %d levels",
 					      AGENT_JSON_DEPTH_MAX);
 		r->json = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &err);
@@ -430,7 +439,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size) {
 		/* Answered early (413, 401…): drain what the client still sends. */
 		if (!r->status && !r->body_too_large) {
-			if (r->body_len + *upload_size > AGENT_BODY_MAX) {
+			if (r->body_len + *upload_size > body_max(r)) {
 				r->body_too_large = true;
 				free(r->body);
 				r->body = NULL;
@@ -442,8 +451,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 					while (cap < r->body_len + *upload_size)
 						cap *= 2;
-					if (cap > AGENT_BODY_MAX)
-						cap = AGENT_BODY_MAX;
+					if (cap > body_max(r))
+						cap = body_max(r);
 					nb = realloc(r->body, cap);
 					if (!nb)
 						return MHD_NO;
@@ -489,6 +498,34 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * Percent-decoding of the path and query, as libmicrohttpd does it, except
+ * %00: a decoded NUL would end the C string early, so "/index.html%00.js"
+ * would name /index.html and "/connections/hq%00x" would name hq. It stays
+ * "%00", which names nothing.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	const char *r = s;
+	char *w = s;
+
+	(void)cls;
+	(void)c;
+	while (*r) {
+		int hi = r[0] == '%' ? hex_digit(r[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(r[2]) : -1;
+
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -515,6 +552,7 @@ struct MHD_Daemon *http_start(struct agent *ag, int listen_fd,
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, AGENT_HEADERS_MAX + 4096, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, ag);
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL);
 	if (tls_cert_pem && tls_key_pem) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)tls_cert_pem);

@@ -23,6 +23,7 @@
 enum {
 	AGENT_URL_MAX = 2048,		/* path + query; longer is 414 */
 	AGENT_BODY_MAX = 1 << 20,	/* 1 MiB; larger is 413, before reading it */
+	AGENT_BULK_BODY_MAX = 16 << 20,	/* RF_BULK routes (POST /import): 10,000 tunnels fit in 8 */
 	AGENT_JSON_DEPTH_MAX = 16,	/* nesting; deeper is 400 before parsing */
 	AGENT_HEADERS_MAX = 16 * 1024,	/* MHD's per-connection memory: request line + headers */
 	AGENT_PARAMS_MAX = 4,		/* {placeholders} in one route */
@@ -63,6 +64,7 @@ enum hres {
 enum route_flags {
 	RF_JSON = 1 << 0,	/* takes a JSON object body (415 otherwise) */
 	RF_STREAM = 1 << 1,	/* long-lived response (SSE): not counted as in flight */
+	RF_BULK = 1 << 2,	/* takes a body up to AGENT_BULK_BODY_MAX (the handler parses it) */
 };
 
 struct req;
@@ -164,6 +166,9 @@ bool etag_check(struct req *r, const char *current);
 bool etag_fresh(struct req *r, const char *current);
 /* Format the ETag of a revision number: "\"r<n>\"". */
 void etag_revision(char *out, size_t len, int64_t revision);
+
+/* Is JSON text nested at most AGENT_JSON_DEPTH_MAX deep? (Checked before parsing.) */
+bool json_depth_ok(const char *p, size_t n);
 
 /* Shared helpers for handlers. */
 bool name_valid(const char *s);

@@ -3,7 +3,7 @@
  * secgw-agent: the management agent.
  *
  *   secgw-agent --state-dir DIR --listen ADDR:PORT [--tls-cert F --tls-key F]
- *               [--user NAME] [--log stderr|syslog|FILE] [--log-level LEVEL]
+ *               [--user NAME] [--log stderr|syslog|FILE] [--log-level LEVEL] [--history N]
  *   secgw-agent bootstrap-token --state-dir DIR [--name NAME] [--expires-in SECONDS]
  *
  * Start-up order matters for least privilege: bind the socket (the only step
@@ -14,7 +14,9 @@
  */
 #include "agent/agent.h"
 #include "agent/audit.h"
+#include "agent/confirm.h"
 #include "agent/http.h"
+#include "agent/revision.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -53,6 +55,7 @@ struct options {
 	int log_level;
 	const char *token_name;
 	long long expires_in;
+	unsigned history;
 };
 
 static void usage(FILE *f)
@@ -60,9 +63,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: secgw-agent [--state-dir DIR] [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
 		"                   [--user NAME] [--log stderr|syslog|FILE] [--log-level err|warn|info|debug]\n"
+		"                   [--history N]\n"
 		"       secgw-agent bootstrap-token --state-dir DIR [--name NAME] [--expires-in SECONDS]\n"
 		"\n"
-		"Defaults: --state-dir /var/lib/secgw --listen 127.0.0.1:8080 --log stderr --log-level info.\n"
+		"Defaults: --state-dir /var/lib/secgw --listen 127.0.0.1:8080 --log stderr --log-level info\n"
+		"--history 1000 (revisions kept).\n"
 		"bootstrap-token prints a new admin bearer token on stdout and nothing else.\n");
 }
 
@@ -78,6 +83,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "expires-in", required_argument, NULL, 'e' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -101,6 +107,18 @@ static int parse(int argc, char **argv, struct options *o)
 				fprintf(stderr, "secgw-agent: --expires-in must be 1 to %d seconds\n", TOKEN_TTL_MAX_S);
 				return -1;
 			}
+			break;
+		}
+		case 'H': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || v < HISTORY_MIN || v > HISTORY_MAX) {
+				fprintf(stderr, "secgw-agent: --history must be %d to %d revisions\n", HISTORY_MIN,
+					HISTORY_MAX);
+				return -1;
+			}
+			o->history = (unsigned)v;
 			break;
 		}
 		case 'v':
@@ -353,6 +371,11 @@ static int serve(const struct options *o)
 	if (lock_fd < 0)
 		goto out_agent;
 	ag.tls = cert != NULL;
+	if (o->history)
+		ag.history_max = o->history;
+	/* A change left unconfirmed while the agent was down is reverted before anyone is served. */
+	if (confirm_start(&ag) < 0)
+		log_err("agent: the pending commit-confirmed change could not be reverted yet; retrying");
 	auth_new_password(ag.dummy_hash, sizeof(ag.dummy_hash));
 	{
 		char pw[sizeof(ag.dummy_hash)];
@@ -409,6 +432,7 @@ static int serve(const struct options *o)
 			log_info("agent: %s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
+		confirm_tick(&ag);
 		if (now - last_keepalive >= EVENTS_KEEPALIVE_S) {
 			events_keepalive(&ag.events);
 			last_keepalive = now;

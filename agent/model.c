@@ -6,6 +6,7 @@
 #include "ident.h"
 #include "proposal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -240,14 +241,51 @@ static bool check_value(const struct fspec *f, const json_t *v, const char *path
 }
 
 /*
+ * Defaults are written as JSON text in the tables; parsed once, then copied
+ * into each document (a bulk import fills in thousands of them).
+ */
+static json_t *defaults[N(conn_fields) + N(child_fields) + N(manual_fields)];
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+
+static void parse_defaults(void)
+{
+	const struct { const struct fspec *t; size_t n; } all[] = {
+		{ conn_fields, N(conn_fields) }, { child_fields, N(child_fields) }, { manual_fields, N(manual_fields) },
+	};
+	size_t k = 0;
+
+	for (size_t a = 0; a < N(all); a++)
+		for (size_t i = 0; i < all[a].n; i++, k++)
+			defaults[k] = all[a].t[i].dflt ? json_loads(all[a].t[i].dflt, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+static json_t *default_of(const struct fspec *f)
+{
+	size_t k;
+
+	pthread_once(&defaults_once, parse_defaults);
+	if (f >= conn_fields && f < conn_fields + N(conn_fields))
+		k = (size_t)(f - conn_fields);
+	else if (f >= child_fields && f < child_fields + N(child_fields))
+		k = N(conn_fields) + (size_t)(f - child_fields);
+	else
+		k = N(conn_fields) + N(child_fields) + (size_t)(f - manual_fields);
+	/*
+	 * Scalars are shared (nothing changes a value in place; jansson's
+	 * reference counts are atomic); lists are copied, as a caller may edit
+	 * its own document's arrays.
+	 */
+	return json_is_array(defaults[k]) ? json_deep_copy(defaults[k]) : json_incref(defaults[k]);
+}
+
+/*
  * Fields of one object by a spec table: unknown keys are errors, known ones
  * are checked, missing ones take their default. `skip` lists keys the caller
  * handles itself (name, children, manual).
  */
 static json_t *check_object(const json_t *in, const char *base, const struct fspec *t, size_t n,
-			    const char *const *skip, struct ferrs *e)
+			    const char *const *skip, struct ferrs *e, json_t *out)
 {
-	json_t *out = json_object();
 	const char *key;
 	const json_t *v;
 	char path[FIELD_PATH_MAX];
@@ -270,7 +308,7 @@ static json_t *check_object(const json_t *in, const char *base, const struct fsp
 			if (check_value(&t[i], v, path, e))
 				json_object_set_new(out, t[i].key, json_deep_copy(v));
 		} else if (t[i].dflt) {
-			json_object_set_new(out, t[i].key, json_loads(t[i].dflt, JSON_DECODE_ANY, NULL));
+			json_object_set_new(out, t[i].key, default_of(&t[i]));
 		}
 	}
 	return out;
@@ -309,7 +347,7 @@ static const char *const manual_skip[] = { NULL };
 json_t *model_child(const json_t *in, const char *base, const json_t *conn, struct ferrs *e)
 {
 	int before = ferrs_count(e);
-	json_t *out = json_object(), *fields;
+	json_t *out = json_object();
 	const json_t *manual = json_object_get(in, "manual");
 	const char *keying = json_string_value(json_object_get(conn, "keying"));
 	const char *start;
@@ -321,9 +359,7 @@ json_t *model_child(const json_t *in, const char *base, const json_t *conn, stru
 		return NULL;
 	}
 	check_name(in, base, e, out);
-	fields = check_object(in, base, child_fields, N(child_fields), child_skip, e);
-	json_object_update(out, fields);
-	json_decref(fields);
+	check_object(in, base, child_fields, N(child_fields), child_skip, e, out);
 
 	field_key(path, base, "manual");
 	if (keying && strcmp(keying, "manual") == 0) {
@@ -336,7 +372,7 @@ json_t *model_child(const json_t *in, const char *base, const json_t *conn, stru
 			json_t *m;
 
 			snprintf(mbase, sizeof(mbase), "%s", path);
-			m = check_object(manual, mbase, manual_fields, N(manual_fields), manual_skip, e);
+			m = check_object(manual, mbase, manual_fields, N(manual_fields), manual_skip, e, json_object());
 			for (size_t i = 0; i < N(manual_fields); i++)
 				if (!json_object_get(manual, manual_fields[i].key)) {
 					char mp[FIELD_PATH_MAX];
@@ -371,7 +407,7 @@ static const char *const conn_skip[] = { "name", "children", NULL };
 json_t *model_connection(const json_t *in, const char *base, struct ferrs *e)
 {
 	int before = ferrs_count(e);
-	json_t *out, *fields, *children = json_array();
+	json_t *out, *children = json_array();
 	const json_t *cin;
 	char path[FIELD_PATH_MAX];
 	const char *keying, *auth;
@@ -383,9 +419,7 @@ json_t *model_connection(const json_t *in, const char *base, struct ferrs *e)
 	}
 	out = json_object();
 	check_name(in, base, e, out);
-	fields = check_object(in, base, conn_fields, N(conn_fields), conn_skip, e);
-	json_object_update(out, fields);
-	json_decref(fields);
+	check_object(in, base, conn_fields, N(conn_fields), conn_skip, e, out);
 
 	keying = json_string_value(json_object_get(out, "keying"));
 	auth = json_string_value(json_object_get(out, "auth"));
@@ -524,6 +558,58 @@ const char *model_secret_value(const char *type, const char *value, size_t len,
 		return NULL;
 	}
 	return "type must be \"psk\" or \"key\"";
+}
+
+static const struct fspec *scope_table(enum model_scope scope, size_t *n)
+{
+	switch (scope) {
+	case MODEL_CONNECTION:
+		*n = N(conn_fields);
+		return conn_fields;
+	case MODEL_CHILD:
+		*n = N(child_fields);
+		return child_fields;
+	case MODEL_MANUAL:
+		*n = N(manual_fields);
+		return manual_fields;
+	}
+	*n = 0;
+	return NULL;
+}
+
+enum model_kind model_field_kind(enum model_scope scope, const char *key)
+{
+	size_t n;
+	const struct fspec *t = scope_table(scope, &n), *f;
+
+	if (strcmp(key, "name") == 0)
+		return MK_STRING;
+	f = t ? find_spec(t, n, key) : NULL;
+	if (!f)
+		return MK_UNKNOWN;
+	switch (f->type) {
+	case FT_BOOL:
+		return MK_BOOL;
+	case FT_INT:
+		return MK_INT;
+	case FT_ENDPOINTS:
+	case FT_PROPOSALS:
+	case FT_SELECTORS:
+		return MK_LIST;
+	case FT_ENUM:
+	case FT_IDENT:
+	case FT_SECRET:
+		return MK_STRING;
+	}
+	return MK_UNKNOWN;
+}
+
+const char *model_field_name(enum model_scope scope, unsigned i)
+{
+	size_t n;
+	const struct fspec *t = scope_table(scope, &n);
+
+	return t && i < n ? t[i].key : NULL;
 }
 
 json_t *model_merge_patch(const json_t *target, const json_t *patch)

@@ -58,6 +58,28 @@ void model_child_refs(const json_t *child, const char *base, model_ref_fn fn, vo
 const char *model_secret_value(const char *type, const char *value, size_t len,
 			       uint8_t *out, size_t out_max, size_t *out_len);
 
+/*
+ * What JSON a field takes, for the places that get text instead of JSON (a
+ * CSV import): one table (model.c) answers for validation and for them.
+ */
+enum model_scope {
+	MODEL_CONNECTION,
+	MODEL_CHILD,
+	MODEL_MANUAL,
+};
+
+enum model_kind {
+	MK_UNKNOWN,
+	MK_STRING,
+	MK_BOOL,
+	MK_INT,
+	MK_LIST,	/* array of strings */
+};
+
+enum model_kind model_field_kind(enum model_scope scope, const char *key);
+/* The i-th field of a scope in documented order (without "name"), NULL past the end. */
+const char *model_field_name(enum model_scope scope, unsigned i);
+
 /* RFC 7386 JSON merge patch: a new document (target is not modified). */
 json_t *model_merge_patch(const json_t *target, const json_t *patch);
 

@@ -8,6 +8,8 @@
  * Roles: viewer reads everything but secrets, users and audit; operator also
  * changes connections and secrets and acts on SAs; admin does everything.
  * /tokens is open to every user for their own tokens (the handlers narrow it).
+ * History is read by viewers (without secret names); export names secrets,
+ * so it is an operator's, like /secrets.
  */
 const struct route routes[] = {
 	{ M_GET, "/health", api_health, ROLE_PUBLIC, 0 },
@@ -54,6 +56,16 @@ const struct route routes[] = {
 	{ M_DELETE, "/tokens/{id}", api_token_delete, ROLE_VIEWER, 0 },
 
 	{ M_GET, "/audit", api_audit_list, ROLE_ADMIN, 0 },
+
+	{ M_GET, "/revisions", api_revisions_list, ROLE_VIEWER, 0 },
+	{ M_GET, "/revisions/{n}", api_revision_get, ROLE_VIEWER, 0 },
+	{ M_GET, "/revisions/{a}/diff/{b}", api_revisions_diff, ROLE_VIEWER, 0 },
+	{ M_POST, "/revisions/{n}/rollback", api_revision_rollback, ROLE_OPERATOR, 0 },
+	{ M_GET, "/commit/confirm", api_confirm_get, ROLE_VIEWER, 0 },
+	{ M_POST, "/commit/confirm", api_confirm_post, ROLE_OPERATOR, 0 },
+
+	{ M_GET, "/export", api_export, ROLE_OPERATOR, 0 },
+	{ M_POST, "/import", api_import, ROLE_OPERATOR, RF_BULK },
 };
 
 const unsigned routes_count = sizeof(routes) / sizeof(routes[0]);

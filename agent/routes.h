@@ -27,6 +27,9 @@ const char *method_name(enum http_method m);
 
 /* The limit, cursor and prefix of a list request (answers 400 itself). */
 bool list_params(struct req *r, unsigned *limit, const char **cursor, const char **prefix);
+/* The same for lists paged by number, newest first (audit, revisions):
+ * *before is the cursor (INT64_MAX without one). */
+bool list_number_params(struct req *r, long long *limit, long long *before);
 
 /* Handlers, one file per resource (api_*.c). */
 enum hres api_health(struct req *r);
@@ -73,5 +76,15 @@ enum hres api_token_get(struct req *r);
 enum hres api_token_delete(struct req *r);
 
 enum hres api_audit_list(struct req *r);
+
+enum hres api_revisions_list(struct req *r);
+enum hres api_revision_get(struct req *r);
+enum hres api_revisions_diff(struct req *r);
+enum hres api_revision_rollback(struct req *r);
+enum hres api_confirm_get(struct req *r);
+enum hres api_confirm_post(struct req *r);
+
+enum hres api_import(struct req *r);
+enum hres api_export(struct req *r);
 
 #endif

@@ -6,8 +6,12 @@
 #   (b) wrk: the same request to bench-rest-floor, a bare libmicrohttpd server
 #       (same epoll thread pool) answering a prebuilt body of the same size
 #   (c) the agent's resident memory with 10,000 connections stored
-# and ends with:  bench rest: ratio=(a)/(b) rss_mib=(c)
-# Targets: ratio >= 0.5, rss_mib <= 16. Release build (make), loopback only.
+#   (d) POST /import of 10,000 new tunnels (one CSV, one child each) into that
+#       agent: one transaction, one revision; the floor is sqlite3's own .import
+#       of the same CSV into a bare table (what a row costs at the least)
+# and ends with:  bench rest: ratio=(a)/(b) rss_mib=(c) import_10k_s=(d) import_floor_s=
+# Targets: ratio >= 0.5, rss_mib <= 16, import_10k_s <= 1.5. Release build
+# (make), loopback only.
 #
 # Environment: DURATION (wrk seconds, default 10), CONNS (wrk connections, 16),
 # B (build directory, default build).
@@ -96,5 +100,24 @@ rss_kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$agent_pid/status")
 rss=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
 echo "agent:  RSS with 10,000 connections stored: ${rss} MiB"
 
+# (d) 10,000 tunnels in one import. curl measures the whole request: upload,
+# validation of every row, the one transaction, and the answer.
+{
+	echo 'name,remote_addrs,psk,child.name,child.local_ts,child.remote_ts,child.start_action'
+	for ((i = 0; i < 10000; i++)); do
+		echo "i-$i,10.$((i / 256 % 256)).$((i % 256)).1,burst-psk,lan,192.168.0.0/24,10.$((i / 256)).$((i % 256)).0/24,none"
+	done
+} >"$tmp/10k.csv"
+imp=$(curl -s -o "$tmp/import.json" -w '%{http_code} %{time_total}' -X POST -H "Authorization: Bearer $token" \
+	-H 'Content-Type: text/csv' --data-binary "@$tmp/10k.csv" "$url/import")
+[[ ${imp%% *} == 200 && $(jq .diff.summary.added "$tmp/import.json") == 10000 ]] ||
+	{ echo "bench rest: the import failed ($imp)" >&2; head -c 500 "$tmp/import.json" >&2; exit 1; }
+imp_s=$(awk -v t="${imp#* }" 'BEGIN { printf "%.2f", t }')
+echo "agent:  POST /import of 10,000 tunnels (CSV, $(stat -c %s "$tmp/10k.csv") B): ${imp_s} s"
+floor_t0=$(date +%s%N)
+sqlite3 "$tmp/floor.db" 'PRAGMA journal_mode=WAL;' '.mode csv' ".import $tmp/10k.csv t" >/dev/null
+floor_s=$(awk -v n="$(( $(date +%s%N) - floor_t0 ))" 'BEGIN { printf "%.2f", n / 1e9 }')
+echo "floor:  sqlite3 .import of the same CSV into a bare table: ${floor_s} s"
+
 ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
-echo "bench rest: ratio=$ratio rss_mib=$rss"
+echo "bench rest: ratio=$ratio rss_mib=$rss import_10k_s=$imp_s import_floor_s=$floor_s"

@@ -63,6 +63,14 @@ POST   /tokens                                viewer   {"bogus":1}
 GET    /tokens/{id}                           viewer   -
 DELETE /tokens/{id}                           viewer   -
 GET    /audit                                 admin    -
+GET    /revisions                             viewer   -
+GET    /revisions/{n}                         viewer   -
+GET    /revisions/{a}/diff/{b}                viewer   -
+POST   /revisions/{n}/rollback                operator -
+GET    /commit/confirm                        viewer   -
+POST   /commit/confirm                        operator -
+GET    /export                                operator -
+POST   /import                                operator {"bogus":1}
 '
 
 rank() {
@@ -78,6 +86,9 @@ concrete() {
 	/connections/*) p=${p//\{name\}/hq} ;;
 	*) p=${p//\{name\}/nosuch} ;;
 	esac
+	p=${p//\{n\}/999999}
+	p=${p//\{a\}/1}
+	p=${p//\{b\}/999999}
 	echo "${p//\{id\}/999999}"
 }
 
