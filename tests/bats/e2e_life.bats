@@ -89,17 +89,25 @@ spis() { sas "$1" '[.connections[] | select(.name == "t") | .children[] | select
 	wait_until 10 pinged A
 }
 
-@test "terminate and initiate through REST; /events relays child-down then child-up in order" {
-	up_both
+@test "terminate and initiate through REST; /events relays child-up, rekeyed (packet limit) and child-down in order" {
+	routers
 	listen A
+	# life_packets 300: the datapath's soft limit asks for a rekey under a flood.
+	tunnel B '{}' '{"life_packets": 300}'; tunnel A '{}' '{"life_packets": 300}'
+	wait_until 15 installed A
+	wait_until 10 pinged A
+	ip netns exec "$NSA" ping -q -f -c 400 -I 10.1.0.1 10.2.0.1 || true
+	wait_until 10 seen A child-up rekeyed
+	wait_until 10 installed A
 	rapi A POST /connections/t/terminate
 	[ "$STATUS" = 202 ]
 	wait_until 10 no_sa A
+	wait_until 5 seen A child-up rekeyed child-down
 	rapi A POST /connections/t/children/net/initiate
 	[ "$STATUS" = 202 ]
 	wait_until 15 installed A
 	wait_until 10 pinged A
-	wait_until 5 seen A child-down child-up
+	wait_until 5 seen A child-up rekeyed child-down child-up
 	grep -q '^data: {.*"connection":"t".*"child":"net"' "$DIR/A.sse"
 	# Unknown names are 404 before iked is asked; audit has the operator's act.
 	rapi A POST /connections/nope/initiate
