@@ -8,8 +8,12 @@
 #   netns A                                   netns B
 #   192.0.2.1/24 (ea) <------ veth ------> (eb) 192.0.2.2/24
 #   lo 10.1.0.1/24                            lo 10.2.0.1/24
-#   secgw-iked A  <- $DIR/A/iked.sock ->      secgw-iked B
+#   secgw-iked A  <- $HOME_E2E/A/iked.sock -> secgw-iked B
 #   secgw-agent A on 127.0.0.1:$PORT_A        secgw-agent B on 127.0.0.1:$PORT_B
+#
+# The agents run unprivileged, as they should in production (docs/run.md):
+# user nobody, state in $HOME_E2E/R/state; only the control socket's group
+# (nogroup) lets them in. Logs, tokens and pids stay in $DIR/R.
 #
 #   e2e_net                  make the namespaces (setup_file)
 #   iked_start R / iked_kill R    secgw-iked of router R (A or B)
@@ -49,16 +53,31 @@ remote_net() { [[ $1 == A ]] && echo 10.2.0.0/24 || echo 10.1.0.0/24; }
 local_host() { [[ $1 == A ]] && echo 10.1.0.1 || echo 10.2.0.1; }
 remote_host() { [[ $1 == A ]] && echo 10.2.0.1 || echo 10.1.0.1; }
 
-# iked_start R: secgw-iked in R's namespace, its socket where R's agent looks.
+# e2e_home R: R's directory for what the unprivileged agent must reach
+# (BATS' own temporary directory is root's alone): mode 0750, group nogroup.
+e2e_home() {
+	if [[ -z ${HOME_E2E:-} ]]; then
+		HOME_E2E=$(mktemp -d /tmp/secgw-e2e.XXXXXX)
+		chmod 711 "$HOME_E2E"
+	fi
+	mkdir -p "$DIR/$1" "$HOME_E2E/$1"
+	chgrp nogroup "$HOME_E2E/$1"
+	chmod 750 "$HOME_E2E/$1"
+}
+
+sock() { echo "$HOME_E2E/$1/iked.sock"; }
+
+# iked_start R: secgw-iked (root) in R's namespace; its socket's group lets R's agent in.
 iked_start() {
 	local r=$1
-	mkdir -p "$DIR/$r"
-	rm -f "$DIR/$r/iked.sock"
-	ip netns exec "$(ns_of "$r")" "$SECGW_BIN/secgw-iked" --control "$DIR/$r/iked.sock" --workers 1 \
+	e2e_home "$r"
+	rm -f "$(sock "$r")"
+	ip netns exec "$(ns_of "$r")" "$SECGW_BIN/secgw-iked" --control "$(sock "$r")" --workers 1 \
 		--retransmit-ms 300 --retransmit-tries 5 >>"$DIR/$r/iked.log" 2>&1 &
 	echo $! >"$DIR/$r/iked.pid"
 	E2E_PIDS+=($!)
-	wait_until 10 test -S "$DIR/$r/iked.sock"
+	wait_until 10 test -S "$(sock "$r")"
+	chgrp nogroup "$(sock "$r")"
 }
 
 iked_kill() {
@@ -67,14 +86,14 @@ iked_kill() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# agent_up R: R's agent on a free port (state $DIR/R/state), an admin token.
+# agent_up R: R's agent as nobody on a free port (state $HOME_E2E/R/state), an admin token.
 agent_up() {
 	local r=$1 try port pid
-	mkdir -p "$DIR/$r"
+	e2e_home "$r"
 	for try in 1 2 3; do
 		port=$(free_port)
-		"$SECGW_BIN/secgw-agent" --state-dir "$DIR/$r/state" --listen "127.0.0.1:$port" \
-			--engine "$DIR/$r/iked.sock" --log-level debug >>"$DIR/$r/agent.out" 2>>"$DIR/$r/agent.log" &
+		"$SECGW_BIN/secgw-agent" --state-dir "$HOME_E2E/$r/state" --listen "127.0.0.1:$port" --user nobody \
+			--engine "$(sock "$r")" --log-level debug >>"$DIR/$r/agent.out" 2>>"$DIR/$r/agent.log" &
 		pid=$!
 		wait_until 20 bash -c "! kill -0 $pid 2>/dev/null || [[ \$('$TC' GET http://127.0.0.1:$port/api/v1/health) == 200 ]]" || true
 		[[ $("$TC" GET "http://127.0.0.1:$port/api/v1/health") == 200 ]] && break
@@ -83,7 +102,9 @@ agent_up() {
 	echo "$pid" >"$DIR/$r/agent.pid"
 	echo "http://127.0.0.1:$port" >"$DIR/$r/url"
 	E2E_PIDS+=($pid)
-	[[ -s $DIR/$r/token ]] || "$SECGW_BIN/secgw-agent" bootstrap-token --state-dir "$DIR/$r/state" >"$DIR/$r/token"
+	# As the agent's user: files it creates in the state stay the agent's.
+	[[ -s $DIR/$r/token ]] || setpriv --reuid nobody --regid nogroup --clear-groups \
+		"$SECGW_BIN/secgw-agent" bootstrap-token --state-dir "$HOME_E2E/$r/state" >"$DIR/$r/token"
 }
 
 agent_kill() {
@@ -171,6 +192,8 @@ e2e_teardown() {
 	fi
 	for p in "${E2E_PIDS[@]}"; do stop_pid "$p" 10; done
 	E2E_PIDS=()
+	[[ -n ${HOME_E2E:-} && $HOME_E2E == /tmp/secgw-e2e.* ]] && rm -rf "$HOME_E2E"
+	HOME_E2E=
 	# The sanitizers' word on every agent and iked this test ran.
 	if grep -l 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$DIR"/*/*.log 2>/dev/null; then
 		grep -h -A20 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$DIR"/*/*.log | head -60

@@ -41,6 +41,9 @@ applied() {
 
 @test "REST: a tunnel defined on both routers comes up by itself, carries ping, and /sas counters rise on both sides" {
 	routers
+	# The agent runs unprivileged; only iked is root.
+	[ "$(ps -o user= -p "$(cat "$DIR/A/agent.pid")")" = nobody ]
+	[ "$(ps -o user= -p "$(cat "$DIR/A/iked.pid")")" = root ]
 	# The answering side first: A's first IKE_SA_INIT then finds B ready.
 	tunnel B
 	local t0; t0=$(date +%s%N)
