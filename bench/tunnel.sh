@@ -5,6 +5,7 @@
 # routers (netns, secgw-iked with the user datapath, secgw-agent on
 # 127.0.0.1 each), release binaries:
 #
+#   (a probe ping waits 0.2 s for its answer: that is the resolution.)
 #   create_ms  REST POST of a connection with start_action start on router A
 #              (router B already has its side) → the first ping across it;
 #              median of N (fresh connection, inside hosts 10.1.0.i ↔ 10.2.0.i)
@@ -86,7 +87,7 @@ conn() {
 		  local_id: ($id + "." + $me + ".bench"), remote_id: ($id + "." + (if $me == "A" then "B" else "A" end) + ".bench"),
 		  children: [{name: "net", local_ts: [$lts], remote_ts: [$rts], start_action: $s}]}'
 }
-pinged() { ip netns exec "$NSA" ping -c 1 -W 1 -I "$(host 1 "$1")" "$(host 2 "$1")"; }
+pinged() { ip netns exec "$NSA" ping -c 1 -W 0.2 -I "$(host 1 "$1")" "$(host 2 "$1")"; }
 
 echo "== create: POST (start_action start) → first ping across, $N times"
 : >"$WORK/create"
