@@ -45,6 +45,24 @@ e2e_net_cleanup() {
 	netns_cleanup
 }
 
+# Every e2e file's namespaces (once per file) and per-test set-up: a file
+# loading this library gets them; its setup() calls e2e_setup [CMD…].
+setup_file() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	e2e_net
+}
+
+teardown_file() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	e2e_net_cleanup
+}
+
+e2e_setup() {
+	require_root
+	require_cmd jq "$@"
+	DIR=$BATS_TEST_TMPDIR
+}
+
 ns_of() { [[ $1 == A ]] && echo "$NSA" || echo "$NSB"; }
 local_addr() { [[ $1 == A ]] && echo 192.0.2.1 || echo 192.0.2.2; }
 remote_addr() { [[ $1 == A ]] && echo 192.0.2.2 || echo 192.0.2.1; }

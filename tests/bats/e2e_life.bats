@@ -9,20 +9,8 @@
 load helpers
 load e2e_lib
 
-setup_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	e2e_net
-}
-
-teardown_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	e2e_net_cleanup
-}
-
 setup() {
-	require_root
-	require_cmd jq curl
-	DIR=$BATS_TEST_TMPDIR
+	e2e_setup curl
 }
 
 teardown() {

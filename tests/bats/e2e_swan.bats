@@ -8,21 +8,9 @@
 load helpers
 load e2e_lib
 
-setup_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	e2e_net
-}
-
-teardown_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	e2e_net_cleanup
-}
-
 setup() {
-	require_root
-	require_cmd swanctl jq
+	e2e_setup swanctl
 	source "$SECGW_ROOT/tests/tools/swan.bash"
-	DIR=$BATS_TEST_TMPDIR
 	mkdir -p "$DIR/swan"
 }
 
@@ -30,7 +18,7 @@ teardown() {
 	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
 		echo "--- charon (tail)"; tail -n 30 "$DIR/swan/charon.log" 2>/dev/null
 	fi
-	swan_stop "$DIR/swan"
+	[[ -d ${DIR:-}/swan ]] && swan_stop "$DIR/swan"
 	e2e_teardown
 }
 
