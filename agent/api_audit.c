@@ -73,6 +73,6 @@ enum hres api_audit_list(struct req *r)
 		} else {
 			json_object_set_new(body, "next_cursor", json_null());
 		}
-		return reply_json(r, 200, body);
+		return reply_json_tagged(r, body, NULL);
 	}
 }

@@ -15,8 +15,8 @@
 
 enum hres api_confirm_get(struct req *r)
 {
-	return reply_json(r, 200, json_pack("{s:o, s:I}", "pending", confirm_json(&r->ag->confirm),
-					    "revision", (json_int_t)atomic_load(&r->ag->revision)));
+	return reply_json_tagged(r, json_pack("{s:o, s:I}", "pending", confirm_json(&r->ag->confirm),
+					      "revision", (json_int_t)atomic_load(&r->ag->revision)), NULL);
 }
 
 struct confirmed {

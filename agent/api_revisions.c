@@ -109,7 +109,7 @@ enum hres api_revisions_list(struct req *r)
 			json_array_get(items, json_array_size(items) - 1), "number")));
 		json_object_set_new(body, "next_cursor", more ? json_string(next) : json_null());
 	}
-	return reply_json(r, 200, body);
+	return reply_json_tagged(r, body, NULL);
 }
 
 enum hres api_revision_get(struct req *r)
@@ -151,7 +151,7 @@ enum hres api_revision_get(struct req *r)
 	}
 	db_read_end(d);
 	json_object_set_new(row, "diff", diff_finish(&df));
-	return reply_json(r, 200, row);
+	return reply_json_tagged(r, row, NULL);
 }
 
 /* 404 naming what is kept when n cannot be rebuilt. */
@@ -191,7 +191,7 @@ enum hres api_revisions_diff(struct req *r)
 	body = diff_finish(&df);
 	json_object_set_new(body, "from", json_integer(a));
 	json_object_set_new(body, "to", json_integer(b));
-	return reply_json(r, 200, body);
+	return reply_json_tagged(r, body, NULL);
 }
 
 enum hres api_revision_rollback(struct req *r)

@@ -50,7 +50,7 @@ enum hres api_tokens_list(struct req *r)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(items, token_row(st));
 	db_done(st);
-	return reply_json(r, 200, json_pack("{s:o}", "items", items));
+	return reply_json_tagged(r, json_pack("{s:o}", "items", items), NULL);
 }
 
 /* The token {id} if this user may see it; NULL (404 answered) otherwise. */
@@ -90,7 +90,7 @@ enum hres api_token_get(struct req *r)
 	t = visible(r, d);
 	if (!t)
 		return r->status ? H_ANSWERED : H_FATAL;
-	return reply_json(r, 200, t);
+	return reply_json_tagged(r, t, NULL);
 }
 
 enum hres api_token_delete(struct req *r)
@@ -108,6 +108,16 @@ enum hres api_token_delete(struct req *r)
 	if (!t) {
 		store_rollback(d);
 		return r->status ? H_ANSWERED : H_FATAL;
+	}
+	{
+		char etag[ETAG_CONTENT_MAX];
+
+		etag_content(etag, sizeof(etag), t, NULL);
+		if (!etag_check(r, etag)) {
+			json_decref(t);
+			store_rollback(d);
+			return H_ANSWERED;
+		}
 	}
 	snprintf(target, sizeof(target), "%lld (%s)",
 		 (long long)json_integer_value(json_object_get(t, "id")),

@@ -36,22 +36,49 @@ enum hres api_users_list(struct req *r)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(items, user_row(st));
 	db_done(st);
-	return reply_json(r, 200, json_pack("{s:o}", "items", items));
+	return reply_json_tagged(r, json_pack("{s:o}", "items", items), NULL);
 }
 
-static json_t *user_get(struct db *d, const char *name)
+/* The user as served, and (etag not NULL) its validator, which also covers the password hash. */
+static json_t *user_get(struct db *d, const char *name, char *etag)
 {
-	static const char sql[] = "SELECT name, role, created, updated FROM users WHERE name = ?1";
+	static const char sql[] = "SELECT name, role, created, updated, pwhash FROM users WHERE name = ?1";
 	sqlite3_stmt *st = db_stmt(d, sql);
 	json_t *u = NULL;
 
 	if (!st)
 		return NULL;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_step(st) == SQLITE_ROW) {
 		u = user_row(st);
+		if (u && etag)
+			etag_content(etag, ETAG_CONTENT_MAX, u, (const char *)sqlite3_column_text(st, 4));
+	}
 	db_done(st);
 	return u;
+}
+
+/* Answer with the user and its ETag. */
+static enum hres reply_user(struct req *r, unsigned status, struct db *d, const char *name)
+{
+	char etag[ETAG_CONTENT_MAX];
+	json_t *u = user_get(d, name, etag);
+
+	if (!u)
+		return H_FATAL;
+	reply_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	return reply_json(r, status, u);
+}
+
+/* Inside the write transaction: does If-Match (if any) name the user as it is now? */
+static bool user_unchanged(struct req *r, struct db *d, const char *name)
+{
+	char etag[ETAG_CONTENT_MAX];
+	json_t *u = user_get(d, name, etag);
+	bool found = u != NULL;
+
+	json_decref(u);
+	return etag_check(r, found ? etag : NULL);
 }
 
 /* Fields of a users body: role, password (and name for POST). */
@@ -145,18 +172,24 @@ enum hres api_users_create(struct req *r)
 	}
 	snprintf(location, sizeof(location), API_PREFIX "/users/%s", name);
 	reply_header(r, MHD_HTTP_HEADER_LOCATION, location);
-	return reply_json(r, 201, user_get(d, name));
+	return reply_user(r, 201, d, name);
 }
 
 enum hres api_user_get(struct req *r)
 {
 	struct db *d = store_db(r->ag->store);
-	json_t *u = d ? user_get(d, req_param(r, 0)) : NULL;
+	char etag[ETAG_CONTENT_MAX];
+	json_t *u = d ? user_get(d, req_param(r, 0), etag) : NULL;
 
 	if (!d)
 		return H_FATAL;
 	if (!u)
 		return reply_problemf(r, P_NOT_FOUND, "no user named \"%s\"", req_param(r, 0));
+	reply_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	if (etag_fresh(r, etag)) {
+		json_decref(u);
+		return reply_empty(r, 304);
+	}
 	return reply_json(r, 200, u);
 }
 
@@ -218,6 +251,10 @@ enum hres api_user_patch(struct req *r)
 		store_rollback(d);
 		return reply_problemf(r, P_NOT_FOUND, "no user named \"%s\"", name);
 	}
+	if (!user_unchanged(r, d, name)) {
+		store_rollback(d);
+		return H_ANSWERED;
+	}
 	if (role && strcmp(cur, "admin") == 0 && strcmp(role, "admin") != 0 && last_admin(d, name)) {
 		store_rollback(d);
 		return reply_problemf(r, P_CONFLICT, "\"%s\" is the last admin; make another admin first", name);
@@ -250,7 +287,7 @@ enum hres api_user_patch(struct req *r)
 		store_rollback(d);
 		return H_FATAL;
 	}
-	return reply_json(r, 200, user_get(d, name));
+	return reply_user(r, 200, d, name);
 }
 
 enum hres api_user_delete(struct req *r)
@@ -267,6 +304,10 @@ enum hres api_user_delete(struct req *r)
 	if (!current_role(d, name, cur)) {
 		store_rollback(d);
 		return reply_problemf(r, P_NOT_FOUND, "no user named \"%s\"", name);
+	}
+	if (!user_unchanged(r, d, name)) {
+		store_rollback(d);
+		return H_ANSWERED;
 	}
 	if (strcmp(cur, "admin") == 0 && last_admin(d, name)) {
 		store_rollback(d);

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -188,6 +189,41 @@ enum hres reply_invalid(struct req *r, struct ferrs *e)
 void etag_revision(char *out, size_t len, int64_t revision)
 {
 	snprintf(out, len, "\"r%lld\"", (long long)revision);
+}
+
+void etag_content(char *out, size_t len, const json_t *body, const char *hidden)
+{
+	unsigned char h[16];
+	crypto_generichash_state st;
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char hex[sizeof(h) * 2 + 1];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	if (text)
+		crypto_generichash_update(&st, (const unsigned char *)text, strlen(text));
+	/* A separator no JSON text contains keeps body/hidden splits apart. */
+	crypto_generichash_update(&st, (const unsigned char *)"", 1);
+	if (hidden)
+		crypto_generichash_update(&st, (const unsigned char *)hidden, strlen(hidden));
+	crypto_generichash_final(&st, h, sizeof(h));
+	free(text);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(out, len, "\"c%s\"", hex);
+}
+
+enum hres reply_json_tagged(struct req *r, json_t *body, const char *hidden)
+{
+	char etag[ETAG_CONTENT_MAX];
+
+	if (!body)
+		return H_FATAL;
+	etag_content(etag, sizeof(etag), body, hidden);
+	reply_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	if (etag_fresh(r, etag)) {
+		json_decref(body);
+		return reply_empty(r, 304);
+	}
+	return reply_json(r, 200, body);
 }
 
 /* Does a comma-separated list of entity tags contain tag (strong comparison)? */

@@ -166,6 +166,17 @@ bool etag_check(struct req *r, const char *current);
 bool etag_fresh(struct req *r, const char *current);
 /* Format the ETag of a revision number: "\"r<n>\"". */
 void etag_revision(char *out, size_t len, int64_t revision);
+/*
+ * Resources that are not configuration (users, tokens, audit, the history
+ * itself) make no revision, so their validator is a digest of what is
+ * served plus any hidden state that changes without showing in it (a user's
+ * password hash: a new password in the same second still moves the tag).
+ * "\"c<32 hex>\"", ETAG_CONTENT_MAX bytes with the NUL.
+ */
+enum { ETAG_CONTENT_MAX = 40 };
+void etag_content(char *out, size_t len, const json_t *body, const char *hidden);
+/* 200 with a content ETag, or 304 when If-None-Match holds it (body stolen). */
+enum hres reply_json_tagged(struct req *r, json_t *body, const char *hidden);
 
 /* Is JSON text nested at most AGENT_JSON_DEPTH_MAX deep? (Checked before parsing.) */
 bool json_depth_ok(const char *p, size_t n);

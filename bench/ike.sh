@@ -16,16 +16,17 @@
 # shared machine: the generator and the responder share its cores), and ends
 #   bench ike: ratio_vs_strongswan=A/B rss_per_sa_kib=… … cpu_ratio_vs_strongswan=…
 #
-# RESPONDER selects (a): "ikepeer" (the engine on sockets, no datapath) until
-# secgw-iked runs IKE; then "iked". Needs root, make (release binaries in
-# build/bin) and strongSwan (see tests/tools/swan.bash).
+# RESPONDER selects (a): "iked" (default: secgw-iked, installing every CHILD
+# SA into its user datapath, as charon installs them into kernel-libipsec)
+# or "ikepeer" (the engine on sockets alone, no datapath). Needs root, make
+# (release binaries in build/bin) and strongSwan (see tests/tools/swan.bash).
 #   N=2000 P=32 bench/ike.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 N=${N:-2000}
 P=${P:-32}
-RESPONDER=${RESPONDER:-ikepeer}
+RESPONDER=${RESPONDER:-iked}
 BIN=${BIN:-$ROOT/build/bin}
 PSK=bench-ike-psk-0123456789abcdef
 [[ $(id -u) -eq 0 ]] || { echo "bench/ike.sh: needs root (network namespaces)" >&2; exit 1; }
@@ -68,9 +69,9 @@ wait_for() {
 }
 
 # load LABEL RESPONDER_PID: run the generator, print
-# "rate rss_per_sa_kib responder_cpu_us_per_sa".
+# "rate rss_per_sa_kib responder_cpu_us_per_sa generator_cpu_us_per_sa".
 load() {
-	local label=$1 rpid=$2 before after line rate out=$WORK/load-$1.out c0 c1
+	local label=$1 rpid=$2 before after line rate out=$WORK/load-$1.out c0 c1 g1
 	before=$(rss_kib "$rpid")
 	c0=$(cpu_ticks "$rpid")
 	ip netns exec "$NSA" "$BIN/ikepeer" --local 192.0.2.1 --remote 192.0.2.2 --psk "$PSK" \
@@ -86,12 +87,17 @@ load() {
 	fi
 	after=$(rss_kib "$rpid")
 	c1=$(cpu_ticks "$rpid")
+	g1=$(cpu_ticks "$lpid")
 	line=$(grep '^all-up' "$out")
 	rate=$(awk '{print $4}' <<<"$line")
-	kill -KILL "$lpid"
+	# The generator's own counters (retransmissions mean lost datagrams).
+	kill -TERM "$lpid"
+	wait_for "$out" '^stats' 5 && echo "$label generator: $(grep '^stats' "$out")" >&2
+	kill -KILL "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
-	printf '%s %s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')" \
-		"$(awk -v a="$c1" -v b="$c0" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", (a-b)*1e6/hz/n}')"
+	printf '%s %s %s %s\n' "$rate" "$(awk -v a="$after" -v b="$before" -v n="$N" 'BEGIN{printf "%.2f", (a-b)/n}')" \
+		"$(awk -v a="$c1" -v b="$c0" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", (a-b)*1e6/hz/n}')" \
+		"$(awk -v a="$g1" -v n="$N" -v hz="$HZ" 'BEGIN{printf "%.0f", a*1e6/hz/n}')"
 }
 
 # (a) ours
@@ -105,13 +111,33 @@ ikepeer)
 	pids+=("$rpid")
 	wait_for "$WORK/ours.out" '^ready' 10 || { echo "responder did not start" >&2; exit 1; }
 	;;
+iked)
+	cat >"$WORK/iked.json" <<EOF
+{"connections": [{"name": "bench", "local_addrs": ["192.0.2.2"], "remote_addrs": ["%any"],
+  "local_id": "bench.responder", "remote_id": "%any", "psk": "k", "dpd_delay": 0,
+  "ike_proposals": ["chacha20poly1305-prfsha256-x25519"],
+  "children": [{"name": "bench", "local_ts": ["10.2.0.0/24"], "remote_ts": ["10.128.0.0/9"],
+                "esp_proposals": ["chacha20poly1305"]}]}],
+ "secrets": {"k": {"type": "psk", "value": "$PSK"}}}
+EOF
+	ip netns exec "$NSB" "$BIN/secgw-iked" --config "$WORK/iked.json" --control "$WORK/iked.sock" \
+		--workers 1 --log-level warn --half-open-max 100000 --cookie-threshold 100000 \
+		>"$WORK/ours.out" 2>"$WORK/ours.err" &
+	rpid=$!
+	pids+=("$rpid")
+	for ((i = 0; i < 200; i++)); do
+		[[ -S $WORK/iked.sock ]] && break
+		sleep 0.05
+	done
+	[[ -S $WORK/iked.sock ]] || { echo "secgw-iked did not start:" >&2; cat "$WORK/ours.err" >&2; exit 1; }
+	;;
 *)
-	echo "bench/ike.sh: RESPONDER=$RESPONDER is not supported yet" >&2
+	echo "bench/ike.sh: RESPONDER must be iked or ikepeer" >&2
 	exit 1
 	;;
 esac
-read -r ours_rate ours_rss ours_cpu < <(load ours "$rpid") || exit 1
-echo "secgw ($RESPONDER) responder: $N IKE+CHILD SAs, $ours_rate per second, RSS +$ours_rss KiB per SA, CPU $ours_cpu us per SA"
+read -r ours_rate ours_rss ours_cpu ours_gen < <(load ours "$rpid") || exit 1
+echo "secgw ($RESPONDER) responder: $N IKE+CHILD SAs, $ours_rate per second, RSS +$ours_rss KiB per SA, CPU $ours_cpu us per SA (generator: $ours_gen us per SA)"
 kill -KILL "$rpid"
 
 # (b) strongSwan
@@ -157,8 +183,8 @@ SWAN_LOGLEVEL=${SWAN_LOGLEVEL:--1} SWAN_IKE_LOGLEVEL=${SWAN_IKE_LOGLEVEL:--1} SW
 	block_threshold = 1000000
 	init_limit_half_open = 1000000" swan_start "$WORK/swan" "$NSB" || exit 1
 spid=$(swan_pid "$WORK/swan")
-read -r swan_rate swan_rss swan_cpu < <(load swan "$spid") || exit 1
-echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA, CPU $swan_cpu us per SA"
+read -r swan_rate swan_rss swan_cpu swan_gen < <(load swan "$spid") || exit 1
+echo "strongSwan charon responder: $N IKE+CHILD SAs, $swan_rate per second, RSS +$swan_rss KiB per SA, CPU $swan_cpu us per SA (generator: $swan_gen us per SA)"
 swan_stop "$WORK/swan"
 
 ratio=$(awk -v a="$ours_rate" -v b="$swan_rate" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')

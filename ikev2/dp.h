@@ -11,6 +11,13 @@
  * Everything runs on the loop thread; events come back through dp_hooks,
  * also on the loop thread.
  *
+ * A backend may apply SA and policy changes in batches: they are certain to
+ * reach the packet path only at dp_commit(). Callers commit before they
+ * tell a peer about an SA (before sending the IKE message that completes
+ * it) and at the end of every request they serve. The user backend
+ * publishes one snapshot per commit (thousands of SAs stay cheap); the
+ * kernel backends apply each change at once and need no commit op.
+ *
  * ESP in UDP and IKE share UDP port 4500 (RFC 3948) and only one socket can
  * own it, so the engine creates and binds that socket and calls
  * dp_encap_attach(fd). The return value says who reads it afterwards:
@@ -155,6 +162,9 @@ struct dp_ops {
 	int (*route_del)(struct dp *dp, const struct dp_route *r);
 	/* Returns enum dp_encap_reader, or -1 with err set. */
 	int (*encap_attach)(struct dp *dp, int fd, char *err, size_t errlen);
+	/* Make every change so far effective; NULL: each already is. 0 or
+	 * -errno (the changes stay pending; the next commit tries again). */
+	int (*commit)(struct dp *dp);
 	/* Exempt fd's traffic from policies and routes; NULL: nothing to do. */
 	int (*bypass_socket)(struct dp *dp, int fd, char *err, size_t errlen);
 	void (*stats)(struct dp *dp, struct dp_stats *out);
@@ -219,6 +229,10 @@ static inline int dp_route_del(struct dp *dp, const struct dp_route *r)
 static inline int dp_encap_attach(struct dp *dp, int fd, char *err, size_t errlen)
 {
 	return dp->ops->encap_attach(dp, fd, err, errlen);
+}
+static inline int dp_commit(struct dp *dp)
+{
+	return dp->ops->commit ? dp->ops->commit(dp) : 0;
 }
 static inline int dp_bypass_socket(struct dp *dp, int fd, char *err, size_t errlen)
 {

@@ -232,6 +232,11 @@ static int user_encap_attach(struct dp *dp, int fd, char *err, size_t errlen)
 	return dpu_encap_attach(U(dp), fd, err, errlen) == 0 ? DP_ENCAP_HOOK : -1;
 }
 
+static int user_commit(struct dp *dp)
+{
+	return dpu_commit(U(dp));
+}
+
 static int user_bypass_socket(struct dp *dp, int fd, char *err, size_t errlen)
 {
 	return dpu_socket_bypass(U(dp), fd, err, errlen);
@@ -273,6 +278,7 @@ const struct dp_ops dp_user_ops = {
 	.route_add = user_route_add,
 	.route_del = user_route_del,
 	.encap_attach = user_encap_attach,
+	.commit = user_commit,
 	.bypass_socket = user_bypass_socket,
 	.stats = user_stats,
 };

@@ -629,8 +629,17 @@ int child_rekey_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		sa_queue(sa, TASK_CHILD_DELETE, NULL, c);
 		return 0;
 	}
-	if (other)
+	if (other) {
 		log_info("%s: rekey collision on %s, our rekey wins", sa_name(sa), cname(c));
+		/* The peer's is redundant and the peer deletes it; it ends
+		 * quietly. Should the peer drop it without a word (it lost our
+		 * answer and our Delete of the old one ended its exchange), we
+		 * delete it once our Delete has had all its retransmissions. */
+		child_set_state(other, CHILD_ST_REKEYED);
+		other->rekey_at = 0;
+		other->expire_at = sa->e->now +
+				   ((uint64_t)sa->e->o.retransmit_ms << (sa->e->o.retransmit_tries + 1));
+	}
 	child_set_state(old, CHILD_ST_REKEYED);
 	old->rekey_at = 0;
 	sa_queue(sa, TASK_CHILD_DELETE, NULL, old);

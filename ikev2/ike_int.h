@@ -161,6 +161,7 @@ struct ike_sa {
 	uint8_t min_nonce[IKE_NONCE_KEEP];
 	struct ike_sa *rekeyed_to;	/* REKEYED: the SA that replaced this one */
 	bool superseded;		/* replaced by a rekey: its end is no ike-down */
+	bool redundant;			/* lost a rekey collision; the peer should delete it */
 	bool restart_on_down;
 };
 

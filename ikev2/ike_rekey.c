@@ -181,8 +181,22 @@ int ike_rekey_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		sa_run(ns);
 		return 0;
 	}
-	if (sa->passive_new)
+	if (sa->passive_new) {
+		struct ike_sa *p = sa->passive_new;
+
 		log_info("%s: IKE rekey collision, our rekey wins", sa_name(sa));
+		/*
+		 * The peer deletes its redundant SA once it has our answer
+		 * (§2.8.1). If that answer was lost, our Delete of the old SA
+		 * ends its exchange first and a peer may drop the SA without a
+		 * word (strongSwan does): once our Delete has had all its
+		 * retransmissions, nothing can complete the peer's rekey, and
+		 * we end the SA ourselves.
+		 */
+		p->redundant = p->superseded = true;
+		p->rekey_at = p->dpd_at = 0;
+		p->expire_at = e->now + ((uint64_t)e->o.retransmit_ms << (e->o.retransmit_tries + 1));
+	}
 	sa->passive_new = NULL;
 	sa_adopt_children(ns, sa);
 	supersede(sa, ns);

@@ -183,6 +183,11 @@ static void sa_timeout(struct ike_sa *sa, uint64_t now)
 	}
 	if (sa->expire_at && sa->expire_at <= now) {
 		sa->expire_at = 0;
+		if (sa->redundant && sa->state == IKE_ST_ESTABLISHED) {
+			/* The peer no longer knows it: no Delete to wait for. */
+			sa_down(sa, "redundant after a rekey collision, not deleted by the peer", false);
+			return;
+		}
 		if (sa->state == IKE_ST_ESTABLISHED || sa->state == IKE_ST_REKEYED) {
 			log_warn("IKE SA %s: hard lifetime reached", sa_name(sa));
 			sa_queue(sa, TASK_IKE_DELETE, NULL, NULL);
@@ -216,8 +221,12 @@ static void sa_timeout(struct ike_sa *sa, uint64_t now)
 		if (c->expire_at && c->expire_at <= now) {
 			c->expire_at = 0;
 			c->rekey_at = 0;
-			log_warn("IKE SA %s: CHILD SA %s hard lifetime reached", sa_name(sa),
-				 c->cfg ? c->cfg->name : "?");
+			if (c->state == CHILD_ST_REKEYED)
+				log_info("IKE SA %s: CHILD SA %s redundant after a rekey collision and not deleted by the peer",
+					 sa_name(sa), c->cfg ? c->cfg->name : "?");
+			else
+				log_warn("IKE SA %s: CHILD SA %s hard lifetime reached", sa_name(sa),
+					 c->cfg ? c->cfg->name : "?");
 			sa_queue(sa, TASK_CHILD_DELETE, NULL, c);
 		}
 		if (c->rekey_at && c->rekey_at <= now) {

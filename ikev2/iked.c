@@ -22,9 +22,10 @@ int iked_init(struct iked *k, struct loop *loop, struct dp *dp, const struct ike
 	k->started = time(NULL);
 	k->cfg = calloc(1, sizeof(*k->cfg));
 	k->next_policy_id = 1;
-	if (!k->cfg || iked_ike_open(k, opts) != 0) {
+	if (!k->cfg || iked_udp_init(k) != 0 || iked_ike_open(k, opts) != 0) {
 		free(k->cfg);
 		k->cfg = NULL;
+		iked_close_sockets(k);
 		return -ENOMEM;
 	}
 	return 0;
@@ -188,6 +189,8 @@ int iked_load(struct iked *k, struct cfg *cfg, long long revision, json_t **resu
 	cfg_free(k->cfg);
 	k->cfg = cfg;
 	k->revision = revision;
+	/* Into effect before the reply says so. */
+	iked_udp_flush(k);
 	*result = json_pack("{s:I, s:o, s:o, s:o, s:o}", "revision", (json_int_t)revision,
 			    "added", added, "changed", changed, "removed", removed, "unchanged", unchanged);
 	if (json_array_size(failed))

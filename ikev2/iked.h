@@ -24,6 +24,8 @@ enum {
 	IKED_UDP_MAX = 8,
 	IKED_ERROR_MAX = 200,
 	IKED_ROUTES_PER_TS = 32,	/* prefixes one range selector may need */
+	IKED_SENDQ_MAX = 64,		/* IKE messages held until the datapath commits */
+	IKED_SENDQ_BYTES = 64 << 10,
 };
 
 enum iked_conn_state {
@@ -66,6 +68,7 @@ struct iked_spd {
 };
 
 struct iked_ike;
+struct iked_sendq;
 
 struct iked {
 	struct loop *loop;
@@ -82,6 +85,7 @@ struct iked {
 	unsigned n_udp;
 	uint32_t next_policy_id;
 	struct iked_ike *ike;		/* the IKE engine and what it installed */
+	struct iked_sendq *sendq;
 	uint64_t udp_no_socket, udp_send_errors;
 };
 
@@ -109,9 +113,12 @@ int iked_load(struct iked *k, struct cfg *cfg, long long revision, json_t **resu
  * datapath's policies. Returns the fd or -1 with err. */
 int iked_udp_socket(struct iked *k, uint8_t family, uint16_t port, bool encap, char *err,
 		    size_t errlen);
-/* Send from the socket on from->port, with from->addr as source when set. */
+int iked_udp_init(struct iked *k);
+/* Queue for sending from the socket on from->port, with from->addr as the
+ * source when set; iked_udp_flush commits the datapath, then sends. */
 void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
 		   const uint8_t *data, size_t len);
+void iked_udp_flush(struct iked *k);
 void iked_udp_endpoint(const struct sockaddr_storage *ss, struct ike_endpoint *ep);
 /* Stop reading the sockets (before dp_close and iked_close_sockets). */
 void iked_udp_unwatch(struct iked *k);
@@ -141,8 +148,14 @@ void iked_sa_counters(struct iked *k, const struct dp_sa_key *in, const struct d
 
 uint32_t iked_policy_id(struct iked *k);
 
+/* The datapath's ike_rx hook: one datagram, handled completely. */
 void iked_ike_rx(void *arg, int fd, const uint8_t *msg, size_t len,
 		 const struct sockaddr_storage *from, const struct sockaddr_storage *to);
+/* One datagram of a batch; iked_ike_done() ends the batch (commit, send,
+ * re-arm the engine's timer). */
+void iked_ike_input(struct iked *k, const uint8_t *msg, size_t len,
+		    const struct sockaddr_storage *from, const struct sockaddr_storage *to);
+void iked_ike_done(struct iked *k);
 void iked_dp_event(void *arg, const struct dp_event *ev);
 
 /* iked_ike.c: the IKE engine in iked. */

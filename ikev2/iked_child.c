@@ -457,7 +457,7 @@ bool iked_child_dp_event(struct iked *k, const struct dp_event *ev)
 						 s->trap->conn, s->trap->child);
 					h->acquires++;
 					ike_acquire(h->e, s->trap->conn, s->trap->child, iked_ike_now());
-					iked_ike_rearm(k);
+					iked_ike_done(k);
 					return true;
 				}
 		}
@@ -474,7 +474,7 @@ bool iked_child_dp_event(struct iked *k, const struct dp_event *ev)
 				 ev->kind == DP_EV_HARD_EXPIRE ? ": deleting the CHILD SA" : ": rekeying");
 			h->expires++;
 			ike_child_expire(h->e, c->in.spi, ev->kind == DP_EV_HARD_EXPIRE, iked_ike_now());
-			iked_ike_rearm(k);
+			iked_ike_done(k);
 			return true;
 		}
 	return false;

@@ -23,11 +23,12 @@ uint64_t iked_ike_now(void)
 	return loop_now_ms();
 }
 
-void iked_ike_rearm(struct iked *k)
+void iked_ike_done(struct iked *k)
 {
 	struct iked_ike *h = k->ike;
 	uint64_t next = ike_next_timer(h->e), now = iked_ike_now();
 
+	iked_udp_flush(k);
 	if (next == UINT64_MAX) {
 		loop_timer_cancel(k->loop, &h->timer);
 		return;
@@ -42,7 +43,7 @@ static void on_timer(void *arg)
 	struct iked *k = arg;
 
 	ike_tick(k->ike->e, iked_ike_now());
-	iked_ike_rearm(k);
+	iked_ike_done(k);
 }
 
 /* ---- the engine's callbacks -------------------------------------------------------- */
@@ -67,16 +68,21 @@ static void on_event(void *ctx, const struct ike_event *ev)
 	json_decref(j);
 }
 
-void iked_ike_rx(void *arg, int fd, const uint8_t *msg, size_t len,
-		 const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+void iked_ike_input(struct iked *k, const uint8_t *msg, size_t len,
+		    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
 {
-	struct iked *k = arg;
 	struct ike_endpoint f, t;
 
 	iked_udp_endpoint(from, &f);
 	iked_udp_endpoint(to, &t);
 	ike_input(k->ike->e, &f, &t, msg, len, iked_ike_now());
-	iked_ike_rearm(k);
+}
+
+void iked_ike_rx(void *arg, int fd, const uint8_t *msg, size_t len,
+		 const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	iked_ike_input(arg, msg, len, from, to);
+	iked_ike_done(arg);
 }
 
 int iked_ike_open(struct iked *k, const struct ike_opts *opts)
@@ -104,6 +110,7 @@ void iked_ike_close(struct iked *k)
 	if (!h)
 		return;
 	ike_shutdown(h->e, iked_ike_now());
+	iked_udp_flush(k);	/* the Deletes */
 	ike_engine_free(h->e);
 	loop_timer_cancel(k->loop, &h->timer);
 	iked_child_free_all(k);
@@ -264,7 +271,7 @@ out:
 		sodium_memzero(cc, sizeof(*cc));
 	free(cc);
 	free(ch);
-	iked_ike_rearm(k);
+	iked_ike_done(k);
 	return rc;
 }
 
@@ -272,7 +279,7 @@ void iked_ike_conn_remove(struct iked *k, struct iked_conn *ic)
 {
 	ike_conn_remove(k->ike->e, ic->name, iked_ike_now());
 	iked_child_traps_remove(k, ic->name);
-	iked_ike_rearm(k);
+	iked_ike_done(k);
 }
 
 int iked_ike_control(struct iked *k, enum iked_ike_op op, const struct iked_conn *ic,
@@ -301,7 +308,7 @@ int iked_ike_control(struct iked *k, enum iked_ike_op op, const struct iked_conn
 		}
 		break;
 	}
-	iked_ike_rearm(k);
+	iked_ike_done(k);
 	return rc;
 }
 

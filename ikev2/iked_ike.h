@@ -23,10 +23,9 @@ struct iked_ike {
 	uint64_t acquires, expires, install_failures;
 };
 
-/* The engine's clock (monotonic ms) and re-arming its one timer after any
- * call into it. */
+/* The engine's clock (monotonic ms). After any call into the engine,
+ * iked_ike_done (iked.h) sends what it queued and re-arms its timer. */
 uint64_t iked_ike_now(void);
-void iked_ike_rearm(struct iked *k);
 
 /* iked_child.c: the engine's child_install / child_remove callbacks. */
 int iked_child_install(void *ctx, const struct ike_child_sa *sa);

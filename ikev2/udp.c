@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,6 +94,7 @@ static void on_udp(void *arg, int fd, unsigned events)
 	static uint8_t buf[UDP_RX_MAX];
 	struct iked *k = arg;
 
+	/* A batch: the engine's answers to all of it leave together. */
 	for (int i = 0; i < UDP_RX_BATCH; i++) {
 		struct sockaddr_storage from, to;
 		socklen_t tl = sizeof(to);
@@ -106,14 +108,15 @@ static void on_udp(void *arg, int fd, unsigned events)
 		ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
 
 		if (n < 0)
-			return;
+			break;
 		if (m.msg_flags & MSG_TRUNC)
 			continue;	/* larger than any IKE message we take */
 		/* The port (and family) from the socket, the address from PKTINFO. */
 		getsockname(fd, (struct sockaddr *)&to, &tl);
 		dst_from_cmsg(&m, &to);
-		iked_ike_rx(k, fd, buf, (size_t)n, &from, &to);
+		iked_ike_input(k, buf, (size_t)n, &from, &to);
 	}
+	iked_ike_done(k);
 }
 
 int iked_udp_socket(struct iked *k, uint8_t family, uint16_t port, bool encap, char *err,
@@ -168,8 +171,22 @@ int iked_udp_socket(struct iked *k, uint8_t family, uint16_t port, bool encap, c
 	return fd;
 }
 
-void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
-		   const uint8_t *data, size_t len)
+/* m's one control message: buf must hold CMSG_SPACE(len). */
+static void put_cmsg(struct msghdr *m, char *buf, int level, int type, const void *data, size_t len)
+{
+	struct cmsghdr *c;
+
+	m->msg_control = buf;
+	m->msg_controllen = CMSG_SPACE(len);
+	c = CMSG_FIRSTHDR(m);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+}
+
+static void send_now(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
+		     const uint8_t *data, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(to->addr.family, to->addr.b, to->port, &ss);
@@ -193,31 +210,17 @@ void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct
 	 * none yet (an initiator's first message): the kernel picks. */
 	memset(&cm, 0, sizeof(cm));
 	if (from->addr.family == IPF_V4 && !addr_is_zero(&from->addr)) {
-		struct cmsghdr *c;
 		struct in_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi_spec_dst, from->addr.b, 4);
-		m.msg_control = cm.b;
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		put_cmsg(&m, cm.b, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else if (from->addr.family == IPF_V6 && !addr_is_zero(&from->addr)) {
-		struct cmsghdr *c;
 		struct in6_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi6_addr, from->addr.b, 16);
-		m.msg_control = cm.b;
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		put_cmsg(&m, cm.b, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	/* Lost sends are the retransmission timer's business. */
 	if (sendmsg(fd, &m, MSG_DONTWAIT) < 0) {
@@ -226,11 +229,70 @@ void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct
 	}
 }
 
+/*
+ * Sends wait in a queue until the end of what the engine is doing
+ * (iked_udp_flush): the datapath then commits every SA those messages
+ * announce before they leave — once per batch, not once per SA — and a
+ * peer never hears of an SA the packet path does not know yet.
+ */
+struct iked_sendq {
+	struct {
+		struct ike_endpoint from, to;
+		uint32_t off, len;
+	} m[IKED_SENDQ_MAX];
+	unsigned n;
+	uint32_t used;
+	uint8_t buf[IKED_SENDQ_BYTES];
+};
+
+int iked_udp_init(struct iked *k)
+{
+	k->sendq = calloc(1, sizeof(*k->sendq));
+	return k->sendq ? 0 : -1;
+}
+
+void iked_udp_send(struct iked *k, const struct ike_endpoint *from, const struct ike_endpoint *to,
+		   const uint8_t *data, size_t len)
+{
+	struct iked_sendq *q = k->sendq;
+
+	if (len > sizeof(q->buf)) {
+		iked_udp_flush(k);
+		send_now(k, from, to, data, len);
+		return;
+	}
+	if (q->n == IKED_SENDQ_MAX || q->used + len > sizeof(q->buf))
+		iked_udp_flush(k);
+	q->m[q->n].from = *from;
+	q->m[q->n].to = *to;
+	q->m[q->n].off = q->used;
+	q->m[q->n].len = (uint32_t)len;
+	memcpy(q->buf + q->used, data, len);
+	q->used += (uint32_t)len;
+	q->n++;
+}
+
+void iked_udp_flush(struct iked *k)
+{
+	struct iked_sendq *q = k->sendq;
+
+	if (dp_commit(k->dp) != 0)
+		log_err("datapath: cannot publish its changes (out of memory); IKE messages held back");
+	else
+		for (unsigned i = 0; i < q->n; i++)
+			send_now(k, &q->m[i].from, &q->m[i].to, q->buf + q->m[i].off, q->m[i].len);
+	/* Held back ones are lost, as on a lossy path: the engine retransmits. */
+	q->n = 0;
+	q->used = 0;
+}
+
 void iked_close_sockets(struct iked *k)
 {
 	for (unsigned i = 0; i < k->n_udp; i++)
 		close(k->udp[i].fd);
 	k->n_udp = 0;
+	free(k->sendq);
+	k->sendq = NULL;
 }
 
 void iked_udp_unwatch(struct iked *k)

@@ -26,6 +26,7 @@
 
 enum {
 	SAD_MIN_SLOTS = 16,
+	SA_BUCKETS_MIN = 64,
 	GRACE_POLL_US = 50,
 	RAW_RCVBUF = 4 << 20,
 	ACQUIRE_PER_SEC = 10,
@@ -43,7 +44,65 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- publication ---------------------------------------------------------- */
+/* ---- the control state's SA index ------------------------------------------- */
+
+static bool same_addr(const struct esp_addr *a, const struct esp_addr *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, esp_addr_len(a->family)) == 0;
+}
+
+static struct dpu_sa_node *node_of(struct esp_sa *sa)
+{
+	return (struct dpu_sa_node *)((char *)sa - offsetof(struct dpu_sa_node, sa));
+}
+
+static size_t sa_bucket(const struct dpu *d, uint8_t dir, uint32_t spi)
+{
+	return ((spi ^ (uint32_t)dir << 31) * 2654435761u) & (d->sa_buckets - 1);
+}
+
+/* O(1) by (direction, SPI, destination): thousands of SAs are normal. */
+static struct esp_sa *find_sa(struct dpu *d, uint8_t dir, uint32_t spi, const struct esp_addr *dst)
+{
+	if (!d->sa_buckets)
+		return NULL;
+	for (struct dpu_sa_node *n = d->sa_hash[sa_bucket(d, dir, spi)]; n; n = n->hnext)
+		if (n->sa.p.dir == dir && n->sa.p.spi == spi && same_addr(&n->sa.p.dst, dst))
+			return &n->sa;
+	return NULL;
+}
+
+static int index_grow(struct dpu *d)
+{
+	size_t nb = d->sa_buckets ? 2 * d->sa_buckets : SA_BUCKETS_MIN;
+	struct dpu_sa_node **h = calloc(nb, sizeof(*h));
+
+	if (!h)
+		return -1;
+	for (size_t i = 0; i < d->sa_buckets; i++)
+		for (struct dpu_sa_node *n = d->sa_hash[i], *next; n; n = next) {
+			size_t b = ((n->sa.p.spi ^ (uint32_t)n->sa.p.dir << 31) * 2654435761u) & (nb - 1);
+
+			next = n->hnext;
+			n->hnext = h[b];
+			h[b] = n;
+		}
+	free(d->sa_hash);
+	d->sa_hash = h;
+	d->sa_buckets = nb;
+	return 0;
+}
+
+/* ---- publication ------------------------------------------------------------ */
+
+/*
+ * Changes are made to the control state and published together by
+ * dpu_commit: one snapshot per batch of changes rather than per change, so
+ * installing thousands of CHILD SAs stays linear. What a new snapshot no
+ * longer references (older snapshots, deleted SAs) is freed once every
+ * worker has passed a quiescent point (QSBR): waited for when SAs were
+ * deleted (their keys should not linger), checked in passing otherwise.
+ */
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -54,30 +113,20 @@ static uint32_t pow2_at_least(uint32_t n)
 	return c;
 }
 
-static bool same_addr(const struct esp_addr *a, const struct esp_addr *b)
+static bool all_quiescent(struct dpu *d, uint64_t e)
 {
-	return a->family == b->family && memcmp(a->b, b->b, esp_addr_len(a->family)) == 0;
-}
-
-static struct esp_sa *find_sa(struct dpu *d, uint8_t dir, uint32_t spi, const struct esp_addr *dst,
-			      unsigned *idx)
-{
-	for (unsigned i = 0; i < d->n_sas; i++) {
-		struct esp_sa *sa = d->sas[i];
-
-		if (sa->p.dir == dir && sa->p.spi == spi && same_addr(&sa->p.dst, dst)) {
-			if (idx)
-				*idx = i;
-			return sa;
-		}
-	}
-	return NULL;
+	for (unsigned i = 0; i < d->n_workers; i++)
+		if (!dpu_worker_quiescent(d->w[i], e))
+			return false;
+	return true;
 }
 
 /* Wait until every worker has passed a quiescent point after epoch e. */
 static void synchronize(struct dpu *d, uint64_t e)
 {
 	for (unsigned i = 0; i < d->n_workers; i++) {
+		if (dpu_worker_quiescent(d->w[i], e))
+			continue;
 		dpu_worker_kick(d->w[i]);
 		while (!dpu_worker_quiescent(d->w[i], e)) {
 			struct timespec ts = { 0, GRACE_POLL_US * 1000 };
@@ -85,6 +134,38 @@ static void synchronize(struct dpu *d, uint64_t e)
 			nanosleep(&ts, NULL);
 		}
 	}
+}
+
+static void free_sa(struct esp_sa *sa)
+{
+	aead_sodium_free(sa->p.aead);
+	sodium_memzero(sa, sizeof(*sa));
+	free(node_of(sa));
+}
+
+/*
+ * Free what no worker can see any more; wait for them when asked to.
+ * Retired SAs only right after a publish: until then the current snapshot
+ * may still point at them.
+ */
+static void reclaim(struct dpu *d, bool wait, bool sas)
+{
+	uint64_t e = atomic_load(&d->epoch);
+
+	if (!d->n_old_tables && !(sas && d->n_retired))
+		return;
+	if (wait)
+		synchronize(d, e);
+	else if (!all_quiescent(d, e))
+		return;
+	for (unsigned i = 0; i < d->n_old_tables; i++)
+		free(d->old_tables[i]);
+	d->n_old_tables = 0;
+	if (!sas)
+		return;
+	for (unsigned i = 0; i < d->n_retired; i++)
+		free_sa(d->retired[i]);
+	d->n_retired = 0;
 }
 
 /* Build a snapshot of the control state and make it the one workers read.
@@ -96,8 +177,9 @@ static int publish(struct dpu *d)
 	struct dpu_tables *t, *old;
 	struct esp_sa **slots;
 	struct esp_policy *pols;
-	uint64_t e;
 
+	if (d->n_old_tables == DPU_OLD_TABLES_MAX)
+		reclaim(d, true, false);
 	for (unsigned i = 0; i < d->n_sas; i++)
 		n_in += d->sas[i]->p.dir == ESP_DIR_IN;
 	cap = pow2_at_least(2 * n_in + 2);
@@ -116,16 +198,31 @@ static int publish(struct dpu *d)
 
 		p.sa = NULL;
 		if (p.action == ESP_POLICY_PROTECT && d->pols[i].sa_spi)
-			p.sa = find_sa(d, ESP_DIR_OUT, d->pols[i].sa_spi, &d->pols[i].sa_dst, NULL);
+			p.sa = find_sa(d, ESP_DIR_OUT, d->pols[i].sa_spi, &d->pols[i].sa_dst);
 		esp_spd_add(&t->spd, &p);
 	}
 	t->n_encap = d->n_encap;
 	memcpy(t->encap, d->encap, sizeof(d->encap));
 
 	old = atomic_exchange(&d->tables, t);
-	e = atomic_fetch_add(&d->epoch, 1) + 1;
-	synchronize(d, e);
-	free(old);
+	atomic_fetch_add(&d->epoch, 1);
+	d->old_tables[d->n_old_tables++] = old;
+	return 0;
+}
+
+int dpu_commit(struct dpu *d)
+{
+	if (d->dirty) {
+		if (publish(d) != 0)
+			return -ENOMEM;	/* still dirty: the next commit tries again */
+		d->dirty = false;
+		/* New sockets: workers must poll them now, not in DPU_POLL_MS. */
+		if (d->kick)
+			for (unsigned i = 0; i < d->n_workers; i++)
+				dpu_worker_kick(d->w[i]);
+		d->kick = false;
+	}
+	reclaim(d, d->n_retired > 0, true);
 	return 0;
 }
 
@@ -135,23 +232,28 @@ int dpu_sa_add(struct dpu *d, const struct esp_sa_params *p, const uint8_t *key,
 	       size_t keylen, char *err, size_t errlen)
 {
 	struct esp_sa_params q = *p;
-	struct esp_sa *sa;
+	struct dpu_sa_node *n;
 	const char *why;
+	size_t b;
 
-	if (find_sa(d, p->dir, p->spi, &p->dst, NULL)) {
+	if (find_sa(d, p->dir, p->spi, &p->dst)) {
 		set_err(err, errlen, "%s", "an SA with this direction, SPI and destination exists");
 		return -1;
 	}
 	if (d->n_sas == d->cap_sas) {
 		unsigned nc = d->cap_sas ? 2 * d->cap_sas : 16;
-		struct esp_sa **n = realloc(d->sas, nc * sizeof(*n));
+		struct esp_sa **a = realloc(d->sas, nc * sizeof(*a));
 
-		if (!n) {
+		if (!a) {
 			set_err(err, errlen, "%s", "out of memory");
 			return -1;
 		}
-		d->sas = n;
+		d->sas = a;
 		d->cap_sas = nc;
+	}
+	if (d->n_sas >= d->sa_buckets && index_grow(d) != 0) {
+		set_err(err, errlen, "%s", "out of memory");
+		return -1;
 	}
 	q.aead = aead_sodium_new(p->alg, key, keylen, &why);
 	if (!q.aead) {
@@ -160,49 +262,69 @@ int dpu_sa_add(struct dpu *d, const struct esp_sa_params *p, const uint8_t *key,
 	}
 	if (p->dir == ESP_DIR_OUT)
 		randombytes_buf(q.iv_mask, sizeof(q.iv_mask));
-	sa = calloc(1, sizeof(*sa));
-	why = sa ? esp_sa_init(sa, &q) : "out of memory";
+	n = calloc(1, sizeof(*n));
+	why = n ? esp_sa_init(&n->sa, &q) : "out of memory";
 	if (why) {
 		set_err(err, errlen, "%s", why);
 		aead_sodium_free(q.aead);
-		free(sa);
+		free(n);
 		return -1;
 	}
-	d->sas[d->n_sas++] = sa;
-	if (publish(d) != 0) {
-		d->n_sas--;
-		aead_sodium_free(q.aead);
-		free(sa);
-		set_err(err, errlen, "%s", "out of memory");
-		return -1;
-	}
+	n->idx = d->n_sas;
+	d->sas[d->n_sas++] = &n->sa;
+	b = sa_bucket(d, p->dir, p->spi);
+	n->hnext = d->sa_hash[b];
+	d->sa_hash[b] = n;
+	d->dirty = true;
 	return 0;
 }
 
 int dpu_sa_del(struct dpu *d, uint8_t dir, uint32_t spi, const struct esp_addr *dst)
 {
-	unsigned i;
-	struct esp_sa *sa = find_sa(d, dir, spi, dst, &i);
+	struct esp_sa *sa = find_sa(d, dir, spi, dst);
+	struct dpu_sa_node *n, **pp;
+	bool now = false;
 
 	if (!sa)
 		return -ENOENT;
-	d->sas[i] = d->sas[--d->n_sas];
-	/* Policies naming it now find no SA (acquire) until one is added. */
-	while (publish(d) != 0) {
-		struct timespec ts = { 0, 1000000 };
+	if (d->n_retired == d->cap_retired) {
+		unsigned nc = d->cap_retired ? 2 * d->cap_retired : 16;
+		struct esp_sa **a = realloc(d->retired, nc * sizeof(*a));
 
-		nanosleep(&ts, NULL);
+		if (a) {
+			d->retired = a;
+			d->cap_retired = nc;
+		} else {
+			now = true;	/* no room to defer: publish and wait below */
+		}
 	}
-	aead_sodium_free(sa->p.aead);
-	sodium_memzero(sa, sizeof(*sa));
-	free(sa);
+	n = node_of(sa);
+	for (pp = &d->sa_hash[sa_bucket(d, dir, spi)]; *pp != n; pp = &(*pp)->hnext)
+		;
+	*pp = n->hnext;
+	d->sas[n->idx] = d->sas[--d->n_sas];
+	node_of(d->sas[n->idx])->idx = n->idx;
+	/* Policies naming it find no SA (acquire) in the next snapshot; the
+	 * workers may use it until then. */
+	d->dirty = true;
+	if (now) {
+		while (dpu_commit(d) != 0) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+		synchronize(d, atomic_load(&d->epoch));
+		free_sa(sa);
+		return 0;
+	}
+	d->retired[d->n_retired++] = sa;
 	return 0;
 }
 
 int dpu_sa_stats(struct dpu *d, uint8_t dir, uint32_t spi, const struct esp_addr *dst,
 		 struct dpu_sa_stats *out)
 {
-	struct esp_sa *sa = find_sa(d, dir, spi, dst, NULL);
+	struct esp_sa *sa = find_sa(d, dir, spi, dst);
 
 	if (!sa)
 		return -ENOENT;
@@ -239,11 +361,7 @@ int dpu_policy_add(struct dpu *d, const struct esp_policy *pol, uint32_t sa_spi,
 	else
 		memset(&d->pols[d->n_pols].sa_dst, 0, sizeof(*sa_dst));
 	d->n_pols++;
-	if (publish(d) != 0) {
-		d->n_pols--;
-		set_err(err, errlen, "%s", "out of memory");
-		return -1;
-	}
+	d->dirty = true;
 	return 0;
 }
 
@@ -253,11 +371,7 @@ int dpu_policy_del(struct dpu *d, uint32_t id)
 		if (d->pols[i].pol.id == id) {
 			memmove(&d->pols[i], &d->pols[i + 1], (d->n_pols - i - 1) * sizeof(d->pols[0]));
 			d->n_pols--;
-			while (publish(d) != 0) {
-				struct timespec ts = { 0, 1000000 };
-
-				nanosleep(&ts, NULL);
-			}
+			d->dirty = true;
 			return 0;
 		}
 	return -ENOENT;
@@ -268,19 +382,13 @@ int dpu_policy_update(struct dpu *d, const struct esp_policy *pol, uint32_t sa_s
 {
 	for (unsigned i = 0; i < d->n_pols; i++)
 		if (d->pols[i].pol.id == pol->id) {
-			struct dpu_policy_rec old = d->pols[i];
-
 			d->pols[i].pol = *pol;
 			d->pols[i].sa_spi = sa_spi;
 			if (sa_dst)
 				d->pols[i].sa_dst = *sa_dst;
 			else
 				memset(&d->pols[i].sa_dst, 0, sizeof(*sa_dst));
-			if (publish(d) != 0) {
-				d->pols[i] = old;
-				set_err(err, errlen, "%s", "out of memory");
-				return -1;
-			}
+			d->dirty = true;
 			return 0;
 		}
 	set_err(err, errlen, "%s", "no policy with this id");
@@ -344,7 +452,8 @@ int dpu_encap_attach(struct dpu *d, int fd, char *err, size_t errlen)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
 	}
 	d->n_encap++;
-	if (publish(d) != 0) {
+	d->dirty = d->kick = true;
+	if (dpu_commit(d) != 0) {
 		d->n_encap--;
 		set_err(err, errlen, "%s", "out of memory");
 		return -1;
@@ -599,12 +708,16 @@ void dpu_close(struct dpu *d)
 	free(d->ev_current);
 	if (d->ev_fd >= 0)
 		close(d->ev_fd);
-	for (unsigned i = 0; i < d->n_sas; i++) {
-		aead_sodium_free(d->sas[i]->p.aead);
-		sodium_memzero(d->sas[i], sizeof(*d->sas[i]));
-		free(d->sas[i]);
-	}
+	/* The workers are gone: nothing is read any more. */
+	for (unsigned i = 0; i < d->n_sas; i++)
+		free_sa(d->sas[i]);
+	for (unsigned i = 0; i < d->n_retired; i++)
+		free_sa(d->retired[i]);
+	for (unsigned i = 0; i < d->n_old_tables; i++)
+		free(d->old_tables[i]);
 	free(d->sas);
+	free(d->retired);
+	free(d->sa_hash);
 	free(d->pols);
 	free(atomic_load(&d->tables));
 	pthread_mutex_destroy(&d->ev_lock);

@@ -101,6 +101,14 @@ int dpu_event_fd(const struct dpu *d);
 bool dpu_event_next(struct dpu *d, struct dpu_event *ev);
 
 /*
+ * Changes to SAs and policies below take effect for the packet path at the
+ * next dpu_commit(), all together (one snapshot per batch). Call it before
+ * telling a peer about an SA. Returns 0, or -ENOMEM (nothing published; the
+ * next call tries again).
+ */
+int dpu_commit(struct dpu *d);
+
+/*
  * Add an SA: p->aead is ignored and made here from key (32 bytes) for p->alg.
  * (dir, spi, dst) must be new. Returns 0 or -1 with err set.
  */

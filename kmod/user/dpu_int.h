@@ -19,6 +19,7 @@ enum {
 	DPU_TUN_READ = 65536 + 256,	/* a TSO super-packet and its virtio header */
 	DPU_TUN_READS = 16,	/* TUN reads per wake-up before polling again */
 	DPU_POLL_MS = 500,
+	DPU_OLD_TABLES_MAX = 64,	/* snapshots awaiting their grace period */
 };
 
 struct dpu_encap {
@@ -44,6 +45,13 @@ struct dpu_wstats {
 
 struct dpu_worker;
 
+/* An SA as the control side keeps it: indexed by (direction, SPI). */
+struct dpu_sa_node {
+	struct dpu_sa_node *hnext;
+	unsigned idx;		/* in dpu.sas */
+	struct esp_sa sa;
+};
+
 struct dpu_policy_rec {
 	struct esp_policy pol;
 	uint32_t sa_spi;
@@ -68,9 +76,18 @@ struct dpu {
 	atomic_bool stop;
 	bool rule4, rule6;
 
-	/* Control state, touched only by the control thread. */
+	/* Control state, touched only by the control thread; published to the
+	 * workers by dpu_commit. */
 	struct esp_sa **sas;
 	unsigned n_sas, cap_sas;
+	struct dpu_sa_node **sa_hash;
+	size_t sa_buckets;
+	bool dirty, kick;
+	/* Unreachable from the newest snapshot, freed after a grace period. */
+	struct esp_sa **retired;
+	unsigned n_retired, cap_retired;
+	struct dpu_tables *old_tables[DPU_OLD_TABLES_MAX];
+	unsigned n_old_tables;
 	struct dpu_policy_rec *pols;
 	unsigned n_pols, cap_pols;
 	struct dpu_encap encap[DPU_ENCAP_MAX];

@@ -43,6 +43,27 @@ S() {
 	expect_status 200
 }
 
+@test "secret set on a terminal: a no-echo prompt; what is typed is stored and never shown" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	local fifo=$BATS_TEST_TMPDIR/keys out=$BATS_TEST_TMPDIR/tty.out
+	mkfifo "$fifo"
+	# script(1) gives secgw a real pseudo-terminal; its stdin is what we "type".
+	SECGW_TOKEN=$TOKEN script -qefc "$SECGW_BIN/secgw secret set typed" /dev/null <"$fifo" >"$out" 2>&1 &
+	local pid=$!
+	exec 4>"$fifo"
+	prompted() { grep -q 'Pre-shared key for typed (not shown): ' "$out"; }
+	wait_until 10 prompted
+	printf '%s\n' "$PSK" >&4
+	exec 4>&-
+	wait "$pid"
+	grep -q 'typed' "$out"
+	# The terminal showed the prompt, never the key (echo was off while it was typed).
+	absent "$PSK" "$out"
+	api GET /secrets/typed
+	expect_status 200
+	[[ $(jq_body .type) == psk ]]
+}
+
 @test "the value is never taken from argv, and nothing the CLI prints contains it" {
 	local out=$BATS_TEST_TMPDIR/all
 	# A value typed where the FILE goes is refused, not sent, and not echoed.

@@ -10,10 +10,9 @@
 # transport mode, the same path. Each case reloads both daemons over the control
 # socket, so every case also exercises a "changed" reconcile.
 #
-# Transfer sizes: 100 MB for one case per mode and encapsulation (the four
-# ChaCha20-Poly1305 IPv4 cases), ESP_SMALL_MB (default 20) for the rest, so
-# the suite fits its time budget under AddressSanitizer. ESP_BIG_MB changes
-# the large size.
+# Every case moves 100 MB, as the issue asks (about a second each even under
+# AddressSanitizer). ESP_BIG_MB / ESP_SMALL_MB shrink them for quick local
+# runs; the defaults are what CI runs.
 #
 #   netns eA                                   netns eB
 #   lo 10.1.0.1 fd00:1::1                      lo 10.2.0.1 fd00:2::1
@@ -100,7 +99,7 @@ one() {
 }
 
 BIG=${ESP_BIG_MB:-100}
-SMALL=${ESP_SMALL_MB:-20}
+SMALL=${ESP_SMALL_MB:-100}
 
 @test "tunnel, IPv4 outer, plain ESP, chacha20poly1305" { one tunnel 4 plain chacha20poly1305 "$BIG"; }
 @test "tunnel, IPv4 outer, ESP in UDP, chacha20poly1305" { one tunnel 4 udp chacha20poly1305 "$BIG"; }

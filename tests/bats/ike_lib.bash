@@ -12,9 +12,14 @@
 #   ev NAME 'JQ-CONDITION'      has NAME emitted an event matching it?
 #   sa NAME 'JQ-FILTER'         apply a filter to NAME's list-sas result
 #   pinged NS SRC DST           one echo answered
+#   echoes_back FILE            echoes answered in a finished ping run
 #   tcp_both CNS SNS DST SRC MB an iperf3 TCP transfer of MB megabytes each way
 
 CTL=$SECGW_ROOT/tests/tools/secgw_ctl.py
+# The system's Python: a version manager's shim in PATH can take seconds to
+# start on a loaded machine, longer than the waits below.
+IKE_PY=/usr/bin/python3
+[[ -x $IKE_PY ]] || IKE_PY=python3
 IKE_PIDS=()
 
 # ike_start NAME NS [ARGS...]
@@ -26,7 +31,7 @@ ike_start() {
 	echo $! >"$DIR/$name.pid"
 	IKE_PIDS+=($!)
 	wait_until 10 test -S "$DIR/$name.sock"
-	python3 "$CTL" events "$DIR/$name.sock" "$DIR/$name.ev" >"$DIR/$name.sub" 2>&1 &
+	"$IKE_PY" "$CTL" events "$DIR/$name.sock" "$DIR/$name.ev" >"$DIR/$name.sub" 2>&1 &
 	IKE_PIDS+=($!)
 	wait_until 5 grep -q subscribed "$DIR/$name.sub"
 }
@@ -56,7 +61,7 @@ ike_teardown() {
 }
 
 ctl() {
-	python3 "$CTL" ctl "$DIR/$1.sock" "$2"
+	"$IKE_PY" "$CTL" ctl "$DIR/$1.sock" "$2"
 }
 
 ike_load() {
@@ -102,6 +107,13 @@ child_is() {
 	[[ $(sa "$1" "[.connections[] | select(.name == \"$2\") | .children[]] | map(.state) | join(\",\")") == "$3" ]]
 }
 
+# echoes_back FILE: the output of a finished ping run (shown on stderr);
+# print how many echoes came back.
+echoes_back() {
+	cat "$1" >&2
+	sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"
+}
+
 pinged() {
 	ip netns exec "$1" ping -c 1 -W 1 -I "$2" "$3"
 }
@@ -126,16 +138,18 @@ tcp_both() {
 }
 
 # intact FROM_NS TO_NS DST SRC: 1 MB of random bytes from FROM_NS (bound to
-# SRC) to a listener at DST in TO_NS arrives byte for byte.
+# SRC) to a listener at DST in TO_NS arrives byte for byte (IPv4 or IPv6).
 intact() {
 	local fns=$1 tns=$2 dst=$3 src=$4 port
 	[[ -f $DIR/blob ]] || head -c 1000000 /dev/urandom >"$DIR/blob"
 	rm -f "$DIR/blob.got"
 	port=$((7300 + RANDOM % 1000))
-	ip netns exec "$tns" socat -u "TCP4-LISTEN:$port,bind=$dst,reuseaddr" "CREATE:$DIR/blob.got" &
+	local v=4 d=$dst s=$src
+	[[ $dst == *:* ]] && v=6 d="[$dst]" s="[$src]"
+	ip netns exec "$tns" socat -u "TCP$v-LISTEN:$port,bind=$d,reuseaddr" "CREATE:$DIR/blob.got" &
 	local spid=$!
 	wait_until 5 bash -c "ip netns exec $tns ss -Htln 'sport = :$port' | grep -q ."
-	ip netns exec "$fns" timeout 30 socat -u "FILE:$DIR/blob" "TCP4:$dst:$port,bind=$src" || return 1
+	ip netns exec "$fns" timeout 30 socat -u "FILE:$DIR/blob" "TCP$v:$d:$port,bind=$s" || return 1
 	wait "$spid" || return 1
 	cmp "$DIR/blob" "$DIR/blob.got"
 }

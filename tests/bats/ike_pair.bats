@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Two secgw-iked instances (IKE, user datapath) against each other over real
-# namespaces: through a NAT that masquerades the left side; through a path
+# namespaces: through a NAT that masquerades the left side (and the same
+# with strongSwan on the right); NAT-T forced without one; through a path
 # that loses 20 % of IKE datagrams (nftables numgen; the host kernel has no
 # netem); rekeys driven by the datapath's packet limit under a ping flood;
 # reconcile of a changed configuration; a Delete on shutdown.
@@ -53,7 +54,28 @@ setup() {
 teardown() {
 	[[ -z ${BATS_TEST_COMPLETED:-} ]] && ip netns exec "$NSM" nft list ruleset
 	ike_teardown
+	if [[ -d ${DIR:-}/S ]]; then
+		[[ -z ${BATS_TEST_COMPLETED:-} ]] && tail -n 40 "$DIR/S/charon.log"
+		source "$SECGW_ROOT/tests/tools/swan.bash"
+		swan_stop "$DIR/S"
+	fi
 	return 0
+}
+
+masquerade() {
+	ip netns exec "$NSM" nft -f - <<-'EOF'
+		table ip nat {
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "m1" masquerade
+			}
+			chain counts {
+				type filter hook forward priority 0;
+				udp dport 4500 counter
+				ip protocol esp counter
+			}
+		}
+	EOF
 }
 
 # The right side answers anyone with the PSK for the left inside network.
@@ -72,19 +94,7 @@ left() {
 stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 
 @test "through a masquerading NAT: IKE moves to 4500, ESP in UDP to the mapped port, ping and TCP both ways" {
-	ip netns exec "$NSM" nft -f - <<-'EOF'
-		table ip nat {
-			chain post {
-				type nat hook postrouting priority srcnat;
-				oifname "m1" masquerade
-			}
-			chain counts {
-				type filter hook forward priority 0;
-				udp dport 4500 counter
-				ip protocol esp counter
-			}
-		}
-	EOF
+	masquerade
 	right
 	left '{}' '{"start_action": "start"}'
 	wait_until 10 ev L '.event == "child-up"'
@@ -105,6 +115,56 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 	echo "# through the NAT: $udp bytes to UDP 4500, $esp bytes of plain ESP" >&3
 	[ "$udp" -gt 8000000 ] && [ "$esp" -eq 0 ]
 	[ "$(sa R '.connections[0].children[0].packets_in')" -gt 1000 ]
+}
+
+@test "through the NAT to strongSwan: each side knows who is behind it, ping and TCP both ways" {
+	require_cmd swanctl
+	source "$SECGW_ROOT/tests/tools/swan.bash"
+	masquerade
+	mkdir -p "$DIR/S"
+	env SWAN_LOCAL_ADDRS=192.0.2.2 SWAN_REMOTE_ADDRS=%any SWAN_LOCAL_ID=right.test \
+		SWAN_REMOTE_ID=left.test SWAN_PSK=$PSK SWAN_LOCAL_TS=10.2.0.0/24 SWAN_REMOTE_TS=10.1.0.0/24 \
+		bash -c "source '$SECGW_ROOT/tests/tools/swan.bash'; swan_conn_conf" >"$DIR/S/swanctl.conf"
+	swan_start "$DIR/S" "$NSR"
+	left '{}' '{"start_action": "start"}'
+	wait_until 10 ev L '.event == "child-up"'
+	wait_until 5 swan_child_installed "$DIR/S" net
+	[ "$(sa L '.connections[0].ike | .local + " " + .remote + " " + (.nat.local | tostring)')" = "10.0.1.2[4500] 192.0.2.2[4500] true" ]
+	grep -q 'remote host is behind NAT' "$DIR/S/charon.log"
+	swan_ctl "$DIR/S" --list-sas --noblock | grep -q 'remote.*192\.0\.2\.1\[[0-9]*\]'
+	wait_until 10 pinged "$NSL" 10.1.0.1 10.2.0.1
+	wait_until 5 pinged "$NSR" 10.2.0.1 10.1.0.1
+	tcp_both "$NSL" "$NSR" 10.2.0.1 10.1.0.1 2
+}
+
+@test "nat_t force without a NAT: IKE moves to 4500 anyway, ESP travels in UDP, both sides agree" {
+	ip netns exec "$NSM" nft -f - <<-'EOF'
+		table inet tally {
+			chain seen {
+				type filter hook forward priority 0;
+				udp dport 4500 counter
+				ip protocol esp counter
+			}
+		}
+	EOF
+	right
+	left '{"nat_t": "force"}' '{"start_action": "start"}'
+	wait_until 10 ev L '.event == "child-up"'
+	wait_until 5 ev R '.event == "child-up"'
+	[ "$(sa L '.connections[0].ike | .local + " " + .remote')" = "10.0.1.2[4500] 192.0.2.2[4500]" ]
+	[ "$(sa R '.connections[0].ike | .local + " " + .remote')" = "192.0.2.2[4500] 10.0.1.2[4500]" ]
+	# No NAT is detected by L; L's faked NAT_DETECTION_SOURCE_IP (RFC 7296
+	# 2.23) makes R treat it as behind one.
+	[ "$(sa L '.connections[0].ike.nat | tojson')" = '{"local":false,"remote":false}' ]
+	[ "$(sa R '.connections[0].ike.nat.remote')" = true ]
+	wait_until 10 pinged "$NSL" 10.1.0.1 10.2.0.1
+	wait_until 5 pinged "$NSR" 10.2.0.1 10.1.0.1
+	ip netns exec "$NSL" ping -q -c 20 -i 0.01 -I 10.1.0.1 10.2.0.1 >/dev/null
+	local p udp esp
+	p=$(ip netns exec "$NSM" nft list chain inet tally seen | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+	udp=$(head -n 1 <<<"$p") esp=$(tail -n 1 <<<"$p")
+	echo "# UDP 4500 datagrams: $udp, plain ESP packets: $esp" >&3
+	[ "$udp" -ge 40 ] && [ "$esp" -eq 0 ]
 }
 
 @test "20 % loss on the path: ten IKE SAs still come up through retransmissions, and carry traffic" {
@@ -155,8 +215,7 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 	ctl R '{"id":1,"cmd":"rekey","connection":"r","ike":true}' | jq -e .ok
 	wait_until 10 ev L '.event == "rekeyed" and (has("child") | not)'
 	wait "$ping" || true
-	cat "$DIR/ping.out"
-	n=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$DIR/ping.out")
+	n=$(echoes_back "$DIR/ping.out")
 	echo "# $((1000 - n)) of 1000 echoes lost across $(ev_count L '.event == "rekeyed" and .child') CHILD rekeys" >&3
 	[ "$n" -ge 998 ]
 	[ "$(ev_count L '.event == "rekeyed" and .child == "net"')" -ge 2 ]
@@ -185,7 +244,7 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 		jq -e '.result.unchanged == ["x"] and .result.changed == ["y"]'
 	wait_until 10 bash -c "[[ \$(jq -c 'select(.event == \"child-up\")' '$DIR/L.ev' | wc -l) -ge 3 ]]"
 	[ "$(sa L '.connections[] | select(.name == "x") | .children[0].spi_in')" = "$a1" ]
-	wait_until 5 bash -c "[[ \$(python3 '$CTL' ctl '$DIR/L.sock' '{\"id\":1,\"cmd\":\"list-sas\",\"connection\":\"y\"}' | jq -r '.result.connections[0].children[0].state') == installed ]]"
+	wait_until 5 bash -c "[[ \$($IKE_PY '$CTL' ctl '$DIR/L.sock' '{\"id\":1,\"cmd\":\"list-sas\",\"connection\":\"y\"}' | jq -r '.result.connections[0].children[0].state') == installed ]]"
 	[ "$(sa L '.connections[] | select(.name == "y") | .children[0].spi_in')" != "$b1" ]
 	wait_until 5 pinged "$NSL" 10.1.0.2 10.2.0.2
 	# y goes: the right side hears of it; x is still there.
@@ -198,5 +257,5 @@ stats() { ctl "$1" '{"id":1,"cmd":"stats"}' | jq -r ".result.ike.$2"; }
 	# Shutdown sends a Delete for what is left.
 	ike_stop L
 	wait_until 5 bash -c "[[ \$(jq -c 'select(.event == \"ike-down\" and .reason == \"deleted by peer\")' '$DIR/R.ev' | wc -l) -ge 3 ]]"
-	wait_until 5 bash -c "[[ \$(python3 '$CTL' ctl '$DIR/R.sock' '{\"id\":1,\"cmd\":\"stats\"}' | jq .result.ike.children_installed) -eq 0 ]]"
+	wait_until 5 bash -c "[[ \$($IKE_PY '$CTL' ctl '$DIR/R.sock' '{\"id\":1,\"cmd\":\"stats\"}' | jq .result.ike.children_installed) -eq 0 ]]"
 }

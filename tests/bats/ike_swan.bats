@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: MIT
 #
 # secgw-iked (IKE, user datapath) against a real strongSwan 5.9 charon
-# (kernel-libipsec): tunnels negotiated either way with both suites carry
-# ping and TCP both ways; rekeys while traffic flows; failures explained on
-# both sides; liveness, terminate, trap. What each side believes comes from
+# (kernel-libipsec): tunnels negotiated either way with both suites, and
+# over IPv6, carry ping and TCP both ways; INVALID_KE_PAYLOAD; COOKIEs under
+# a half-open flood; rekeys while traffic flows, and rekeys that cross;
+# failures explained on both sides; liveness, terminate, shutdown, trap. What each side believes comes from
 # its own mouth: secgw-iked's events and list-sas, swanctl --list-sas and
 # charon's log.
 #
 #   netns iA                                          netns iB
 #   secgw-iked 192.0.2.1 (a0) <----- veth -----> (b0) 192.0.2.2 charon
-#   lo 10.1.0.1/24, TUN secgw0                        lo 10.2.0.1/24, TUN ipsec0
+#              fd00:2::1                              fd00:2::2
+#   lo 10.1.0.1/24, fd01::1/64, TUN secgw0            lo 10.2.0.1/24, fd02::1/64, TUN ipsec0
 
 load helpers
 load ike_lib
@@ -26,6 +28,8 @@ setup_file() {
 	netns_veth "$NSA" a0 "$NSB" b0
 	netns_addr "$NSA" a0 192.0.2.1/24; netns_addr "$NSA" lo 10.1.0.1/24
 	netns_addr "$NSB" b0 192.0.2.2/24; netns_addr "$NSB" lo 10.2.0.1/24
+	netns_addr "$NSA" a0 fd00:2::1/64; netns_addr "$NSA" lo fd01::1/64
+	netns_addr "$NSB" b0 fd00:2::2/64; netns_addr "$NSB" lo fd02::1/64
 	export NETNS_MADE
 }
 
@@ -142,6 +146,136 @@ traffic() {
 	traffic
 }
 
+@test "IPv6 outside and inside: secgw initiates, then strongSwan does; ping and TCP both ways" {
+	swan SWAN_LOCAL_ADDRS=fd00:2::2 SWAN_REMOTE_ADDRS=fd00:2::1 SWAN_LOCAL_TS=fd02::/64 SWAN_REMOTE_TS=fd01::/64
+	ike_load A "$(ike_conf t fd00:2::1 fd00:2::2 a.swan.test b.swan.test fd01::/64 fd02::/64 \
+		'{}' '{"start_action": "start"}')" >/dev/null
+	up
+	swan_sas | grep -q 'fd00:2::1\[4500\]'
+	[ "$(sa A '.connections[0].children[0] | .local_ts[0] + " " + .remote_ts[0]')" = "fd01::/64 fd02::/64" ]
+	wait_until 10 pinged "$NSA" fd01::1 fd02::1
+	wait_until 5 pinged "$NSB" fd02::1 fd01::1
+	tcp_both "$NSA" "$NSB" fd02::1 fd01::1 2
+	# The other way round: charon ends it and starts again.
+	swan_ctl "$DIR/B" --terminate --ike net --timeout 10 >/dev/null
+	wait_until 10 child_is A t down
+	swan_initiate
+	wait_until 10 child_is A t installed
+	[ "$(sa A '.connections[0].ike.initiator')" = false ]
+	wait_until 10 pinged "$NSB" fd02::1 fd01::1
+	wait_until 5 pinged "$NSA" fd01::1 fd02::1
+}
+
+@test "INVALID_KE_PAYLOAD: strongSwan sends a MODP-2048 key first, we ask for Curve25519, it retries, also on a PFS rekey" {
+	SWAN_PLUGINS="$SWAN_DEFAULT_PLUGINS gmp" swan SWAN_IKE_PROPOSALS=chacha20poly1305-prfsha256-modp2048-x25519 \
+		SWAN_ESP_PROPOSALS=chacha20poly1305-modp2048-x25519
+	ours '{}' '{"esp_proposals": ["chacha20poly1305-x25519"]}'
+	swan_initiate
+	up
+	charon_log "peer didn't accept DH group MODP_2048, it requested CURVE_25519"
+	[ "$(sa A '.connections[0].ike.proposal')" = chacha20poly1305-prfsha256-x25519 ]
+	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
+	# A CHILD rekey with PFS: the same dance inside CREATE_CHILD_SA.
+	swan_ctl "$DIR/B" --rekey --child net >/dev/null
+	wait_until 10 ev A '.event == "rekeyed" and .child == "net"'
+	[ "$(grep -c "peer didn't accept DH group MODP_2048, it requested CURVE_25519" "$DIR/B/charon.log")" -eq 2 ]
+	wait_until 10 installed_is 1
+	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
+}
+
+@test "half-open flood: COOKIEs past the threshold, no state for the flood, and strongSwan still gets in" {
+	ike_stop A
+	ike_start A "$NSA" --cookie-threshold 8 --half-open-max 16
+	swan
+	ours '{"remote_addrs": ["%any"]}'
+	# 200 IKE_SA_INITs from an address that never follows up.
+	ip -n "$NSB" addr add 192.0.2.3/24 dev b0
+	local out
+	out=$(ip netns exec "$NSB" "$IKE_PY" "$SECGW_ROOT/tests/tools/ike_flood.py" 192.0.2.3 192.0.2.1 200)
+	ip -n "$NSB" addr del 192.0.2.3/24 dev b0
+	echo "# flood: $out" >&3
+	# (A socket buffer may drop part of the burst: every answer past the
+	# threshold is a COOKIE, and iked counts exactly those.)
+	local answered cookies other
+	read -r _ _ _ answered _ cookies _ other <<<"$out"
+	[ "$answered" -eq 8 ] && [ "$other" -eq 0 ] && [ "$cookies" -ge 100 ]
+	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.half_open)" -le 8 ]
+	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.cookies_sent)" -eq "$cookies" ]
+	# charon meets a COOKIE too, returns it, and is let in.
+	swan_initiate
+	up
+	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.cookies_sent)" -eq $((cookies + 1)) ]
+	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
+}
+
+# IKE messages into charon's namespace (UDP 4500, non-ESP marker) held
+# back: responses (first rule, counted) and requests (second rule).
+hold_ike() {
+	ip netns exec "$NSB" nft -f - <<-'EOF'
+		table inet hold {
+			chain in {
+				type filter hook input priority 0;
+				udp dport 4500 @th,64,32 0 @th,250,1 1 counter drop
+				udp dport 4500 @th,64,32 0 counter drop
+			}
+		}
+	EOF
+}
+held_responses() {
+	[[ $(ip netns exec "$NSB" nft list chain inet hold in | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -n 1) -ge 1 ]]
+}
+pass_requests() {
+	ip netns exec "$NSB" nft flush chain inet hold in &&
+		ip netns exec "$NSB" nft add rule inet hold in udp dport 4500 @th,64,32 0 @th,250,1 1 drop
+}
+release_ike() { ip netns exec "$NSB" nft delete table inet hold; }
+
+# Exactly one CHILD SA on each side, and the same one.
+one_child_agreed() {
+	local sin sout
+	installed_is 1 || return 1
+	[[ $(swan_sas | grep -Ec '^ +net: #') -eq 1 ]] || return 1
+	read -r sin sout < <(swan_spis)
+	[[ $(sa A '[.connections[0].children[] | select(.spi_in != null)] | map(.spi_in + " " + .spi_out) | join(",")') == "$sout $sin" ]]
+}
+
+# cross OUR-REKEY-ARGS SWANCTL-ARGS OUR-LOG-LINE: make two rekeys cross.
+# Ours is held back at charon, charon's reaches us while ours is
+# outstanding, our answer is held back. Then our retransmission passes
+# and meets charon's own outstanding rekey (a collision there), and charon's
+# answer tells us; last, charon's retransmission gets our cached answer, so
+# both sides settle the collision knowing both exchanges.
+cross() {
+	hold_ike
+	ctl A "{\"id\":1,\"cmd\":\"rekey\",\"connection\":\"t\",$1}" | jq -e .ok
+	swan_ctl "$DIR/B" --rekey $2 >/dev/null
+	wait_until 5 held_responses
+	pass_requests
+	wait_until 10 grep -q "$3" "$DIR/A.log"
+	release_ike
+}
+
+@test "simultaneous rekeys (RFC 7296 2.8.1): CHILD and IKE rekeys that cross are settled alike on both sides" {
+	require_cmd nft
+	SWAN_CHARON_OPTS='retransmit_timeout = 1' swan
+	ours '{}' '{"start_action": "start"}'
+	up
+	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
+	cross '"child":"net"' '--child net' 'rekey collision on net'
+	wait_until 10 charon_log 'detected CHILD_REKEY collision'
+	# The redundant pair is gone on both sides, the survivor is the same.
+	wait_until 15 one_child_agreed
+	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
+	cross '"ike":true' '--ike net' 'IKE rekey collision'
+	wait_until 10 charon_log 'detected IKE_REKEY collision'
+	wait_until 20 bash -c "[[ \$($IKE_PY '$CTL' ctl '$DIR/A.sock' '{\"id\":1,\"cmd\":\"list-sas\"}' | jq '.result.connections[0].ike_sas | length') -eq 1 ]]"
+	wait_until 10 bash -c "[[ \$(STRONGSWAN_CONF='$DIR/B/strongswan.conf' swanctl --list-sas --noblock --uri unix://$DIR/B/charon.vici | grep -c ESTABLISHED) -eq 1 ]]"
+	grep 'collision' "$DIR/A.log" "$DIR/B/charon.log" | sed 's/^/# /' >&3
+	! ev A '.event == "child-down" or .event == "ike-down"'
+	wait_until 15 one_child_agreed
+	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
+}
+
 @test "rekeys while a ping flood flows: CHILD and IKE SAs from both sides, few losses, old SAs gone" {
 	# charon rekeys its CHILD SA every 3-5 s and its IKE SA every 6-8 s by
 	# itself; we rekey on command (our shortest rekey_time is 60 s).
@@ -158,8 +292,7 @@ traffic() {
 	ctl A '{"id":1,"cmd":"rekey","connection":"t","ike":true}' | jq -e .ok
 	wait_until 15 bash -c "[[ \$(jq -c 'select(.event == \"rekeyed\" and (has(\"child\") | not))' '$DIR/A.ev' | wc -l) -ge 2 ]]"
 	wait "$ping" || true
-	cat "$DIR/ping.out"
-	n=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$DIR/ping.out")
+	n=$(echoes_back "$DIR/ping.out")
 	echo "# $((600 - n)) of 600 echoes lost across $(ev_count A '.event == "rekeyed"') rekeys" >&3
 	[ "$n" -ge 597 ]
 	[ "$(ev_count A '.event == "rekeyed" and .child == "net"')" -ge 3 ]
@@ -252,7 +385,7 @@ traffic() {
 	echo "# dead peer detected after $((SECONDS - t0)) s (configured: 2 + 7.5 s)" >&3
 	ev A '.event == "child-down" and .child == "net" and .reason == "dead peer"'
 	# The action: our side starts over at once, and keeps knocking.
-	wait_until 2 bash -c "[[ \$(python3 '$CTL' ctl '$DIR/A.sock' '{\"id\":1,\"cmd\":\"list-sas\"}' | jq -r '.result.connections[0].state') == connecting ]]"
+	wait_until 2 bash -c "[[ \$($IKE_PY '$CTL' ctl '$DIR/A.sock' '{\"id\":1,\"cmd\":\"list-sas\"}' | jq -r '.result.connections[0].state') == connecting ]]"
 	kill -CONT "$pid"
 	wait_until 10 bash -c "[[ \$(jq -c 'select(.event == \"child-up\")' '$DIR/A.ev' | wc -l) -ge 2 ]]"
 	wait_until 10 pinged "$NSA" 10.1.0.1 10.2.0.1
@@ -276,6 +409,12 @@ traffic() {
 	ev A '.event == "child-down" and .child == "net" and .reason == "deleted by peer"'
 	wait_until 5 child_is A t down
 	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.children_installed)" -eq 0 ]
+	# And our shutdown: a Delete that charon honours.
+	swan_initiate
+	wait_until 10 child_is A t installed
+	ike_stop A
+	wait_until 10 no_swan_sa
+	charon_log 'received DELETE for IKE_SA'
 }
 
 @test "start_action trap: the first packet brings the tunnel up" {
