@@ -3,7 +3,8 @@
 # secgw — the one Makefile.
 #
 #   make            build every program (release flags) into build/
-#   make run        install missing dependencies, build, start the agent (state in ./var)
+#   make run        install missing dependencies, build, start secgw-iked and the agent (state in ./var)
+#   make demo       two routers in network namespaces with a tunnel (root); make demo-stop ends it
 #   make check      install missing dependencies, build with ASan+UBSan into build/check/,
 #                   run every test suite, end with "N passed, N failed[, N skipped]"
 #   make deps       install the Debian packages the build needs (no-op when present)
@@ -108,7 +109,7 @@ $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(ARCHIVES)
 BINS := $(addprefix $(B)/bin/,$(PROGRAMS))
 
 .DEFAULT_GOAL := all
-.PHONY: all tests deps deps-check run check clean
+.PHONY: all tests deps deps-check run demo demo-stop check clean
 all: $(BINS) $(EXTRA_BUILD)
 tests: all $(UNIT_BINS)
 
@@ -118,12 +119,20 @@ deps:
 deps-check:
 	@tools/deps.sh $(sort $(DEB_BUILD) $(DEB_CHECK))
 
-# The main job: the agent in the foreground, state in ./var, on 127.0.0.1:8080.
+# The main job: secgw-iked (as root) and the agent in the foreground, state
+# in ./var, the agent on 127.0.0.1:8080; Ctrl-C stops both (tools/run.sh).
 RUN_LISTEN ?= 127.0.0.1:8080
 run: deps
 	@$(MAKE) --no-print-directory all
-	@mkdir -p var
-	exec $(B)/bin/secgw-agent --state-dir var --listen $(RUN_LISTEN)
+	@exec tools/run.sh $(B)/bin $(RUN_LISTEN)
+
+# Two routers in network namespaces with a tunnel between them (tools/demo.sh).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh start $(B)/bin
+
+demo-stop:
+	@tools/demo.sh stop
 
 # The test command (the README's and CI's): sanitizer build, every suite.
 check: deps-check

@@ -15,6 +15,7 @@
 #include "agent/auth.h"
 #include "agent/cache.h"
 #include "agent/confirm.h"
+#include "agent/engine.h"
 #include "agent/events.h"
 #include "agent/metrics.h"
 #include "agent/store.h"
@@ -38,6 +39,7 @@ struct agent {
 	struct login_limiter limiter;
 	struct list_cache cache;
 	struct confirm_state confirm;	/* the change awaiting confirmation, if any */
+	struct engine *engine;		/* secgw-iked's control socket; NULL: not started */
 	unsigned history_max;		/* revisions kept (--history) */
 	char dummy_hash[128];		/* for constant-time answers to unknown users */
 };

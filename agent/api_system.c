@@ -11,10 +11,16 @@ enum hres api_health(struct req *r)
 	struct agent *ag = r->ag;
 
 	/* Anyone may ask; it says nothing about the configuration but its revision. */
-	return reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:s, s:b, s:o}", "status", "ok",
+	bool up = engine_connected(ag->engine);
+	char err[ENGINE_ERROR_TEXT];
+
+	engine_last_error(ag->engine, err, sizeof(err));
+	return reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:s, s:b, s:I, s:s?, s:o}", "status", "ok",
 					    "version", AGENT_VERSION,
 					    "revision", (json_int_t)atomic_load(&ag->revision),
-					    "engine", "not connected", "engine_connected", 0,
+					    "engine", up ? "up" : "down", "engine_connected", up,
+					    "revision_applied", (json_int_t)engine_revision_applied(ag->engine),
+					    "engine_error", err[0] ? err : NULL,
 					    "pending_confirm", confirm_json(&ag->confirm)));
 }
 

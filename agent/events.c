@@ -196,8 +196,10 @@ enum hres api_events(struct req *r)
 		return H_FATAL;
 	c->hub = h;
 	c->conn = r->conn;
-	hello = json_pack("{s:I, s:s, s:b}", "revision", (json_int_t)atomic_load(&ag->revision),
-			  "engine", "not connected", "engine_connected", 0);
+	hello = json_pack("{s:I, s:s, s:b, s:I}", "revision", (json_int_t)atomic_load(&ag->revision),
+			  "engine", engine_connected(ag->engine) ? "up" : "down",
+			  "engine_connected", engine_connected(ag->engine),
+			  "revision_applied", (json_int_t)engine_revision_applied(ag->engine));
 	hello_json = json_dumps(hello, JSON_COMPACT);
 	json_decref(hello);
 	n = hello_json ? strlen(hello_json) + 32 : 0;

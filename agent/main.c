@@ -4,6 +4,7 @@
  *
  *   secgw-agent --state-dir DIR --listen ADDR:PORT [--tls-cert F --tls-key F]
  *               [--user NAME] [--log stderr|syslog|FILE] [--log-level LEVEL] [--history N]
+ *               [--engine PATH | --no-engine]
  *   secgw-agent bootstrap-token --state-dir DIR [--name NAME] [--expires-in SECONDS]
  *
  * Start-up order matters for least privilege: bind the socket (the only step
@@ -56,6 +57,8 @@ struct options {
 	const char *token_name;
 	long long expires_in;
 	unsigned history;
+	const char *engine;		/* secgw-iked's control socket; NULL: STATE/iked.sock */
+	bool no_engine;
 };
 
 static void usage(FILE *f)
@@ -63,11 +66,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: secgw-agent [--state-dir DIR] [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
 		"                   [--user NAME] [--log stderr|syslog|FILE] [--log-level err|warn|info|debug]\n"
-		"                   [--history N]\n"
+		"                   [--history N] [--engine PATH | --no-engine]\n"
 		"       secgw-agent bootstrap-token --state-dir DIR [--name NAME] [--expires-in SECONDS]\n"
 		"\n"
 		"Defaults: --state-dir /var/lib/secgw --listen 127.0.0.1:8080 --log stderr --log-level info\n"
-		"--history 1000 (revisions kept).\n"
+		"--history 1000 (revisions kept) --engine STATE-DIR/iked.sock (secgw-iked's control socket).\n"
 		"bootstrap-token prints a new admin bearer token on stdout and nothing else.\n");
 }
 
@@ -84,6 +87,8 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "name", required_argument, NULL, 'n' },
 		{ "expires-in", required_argument, NULL, 'e' },
 		{ "history", required_argument, NULL, 'H' },
+		{ "engine", required_argument, NULL, 'E' },
+		{ "no-engine", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -99,6 +104,8 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'u': o->user = optarg; break;
 		case 'L': o->log = optarg; break;
 		case 'n': o->token_name = optarg; break;
+		case 'E': o->engine = optarg; break;
+		case 'N': o->no_engine = true; break;
 		case 'e': {
 			char *end;
 
@@ -343,6 +350,8 @@ static void shutdown_daemon(struct agent *ag, struct MHD_Daemon *mhd)
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(mhd);
+	engine_stop(ag->engine);
+	ag->engine = NULL;
 }
 
 static int serve(const struct options *o)
@@ -394,9 +403,19 @@ static int serve(const struct options *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (!o->no_engine) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/iked.sock", o->state_dir);
+		ag.engine = engine_start(&ag, o->engine ? o->engine : path);
+		if (!ag.engine)
+			goto out_lock;
+	}
 	mhd = http_start(&ag, lfd, cert, key);
 	if (!mhd) {
 		log_err("agent: the HTTP server did not start%s", cert ? " (is the certificate and key valid PEM?)" : "");
+		engine_stop(ag.engine);
+		ag.engine = NULL;
 		goto out_lock;
 	}
 	lfd = -1;	/* MHD owns it now */

@@ -92,6 +92,69 @@ static void put(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
+/*
+ * The engine: connection, acknowledged revision, event counters (from the
+ * engine thread), and, while iked is up, gauges and counters summed over
+ * its list-sas (one call per scrape).
+ */
+static void engine_metrics(struct out *o, struct agent *ag)
+{
+	bool up = engine_connected(ag->engine);
+	uint64_t ike = 0, conns_up = 0, children = 0, bytes_in = 0, bytes_out = 0, pk_in = 0, pk_out = 0, drops = 0;
+	const json_t *c, *ch, *v;
+	const char *k;
+	size_t i, j;
+	char err[128];
+	json_t *sas = up ? engine_sas(ag, NULL, err, sizeof(err)) : NULL;
+
+	put(o, "# HELP secgw_engine_connected 1 when secgw-iked is connected.\n"
+		"# TYPE secgw_engine_connected gauge\nsecgw_engine_connected %d\n", up);
+	put(o, "# HELP secgw_engine_revision_applied The revision secgw-iked acknowledged.\n"
+		"# TYPE secgw_engine_revision_applied gauge\nsecgw_engine_revision_applied %lld\n",
+	    (long long)engine_revision_applied(ag->engine));
+	put(o, "# HELP secgw_engine_events_total Events and loads seen from secgw-iked, by kind.\n"
+		"# TYPE secgw_engine_events_total counter\n");
+	for (unsigned e = 0; e < ENGINE_C_N; e++)
+		put(o, "secgw_engine_events_total{kind=\"%s\"} %llu\n", engine_counter_name(e),
+		    (unsigned long long)engine_count(ag->engine, e));
+	if (!sas)
+		return;
+	json_array_foreach(json_object_get(sas, "connections"), i, c) {
+		const char *cs = json_string_value(json_object_get(c, "state"));
+
+		if (cs && (strcmp(cs, "established") == 0 || strcmp(cs, "installed") == 0))
+			conns_up++;
+		ike += json_array_size(json_object_get(c, "ike_sas"));
+		json_array_foreach(json_object_get(c, "children"), j, ch) {
+			const char *st = json_string_value(json_object_get(ch, "state"));
+
+			if (st && strcmp(st, "installed") == 0)
+				children++;
+			bytes_in += (uint64_t)json_integer_value(json_object_get(ch, "bytes_in"));
+			bytes_out += (uint64_t)json_integer_value(json_object_get(ch, "bytes_out"));
+			pk_in += (uint64_t)json_integer_value(json_object_get(ch, "packets_in"));
+			pk_out += (uint64_t)json_integer_value(json_object_get(ch, "packets_out"));
+			json_object_foreach((json_t *)json_object_get(ch, "drops"), k, v)
+				drops += (uint64_t)json_integer_value(v);
+		}
+	}
+	json_decref(sas);
+	put(o, "# HELP secgw_tunnels_up Connections established (IKE) or installed (manual).\n"
+		"# TYPE secgw_tunnels_up gauge\nsecgw_tunnels_up %llu\n", (unsigned long long)conns_up);
+	put(o, "# HELP secgw_ike_sas IKE SAs in secgw-iked.\n# TYPE secgw_ike_sas gauge\nsecgw_ike_sas %llu\n",
+	    (unsigned long long)ike);
+	put(o, "# HELP secgw_child_sas CHILD SAs installed.\n# TYPE secgw_child_sas gauge\nsecgw_child_sas %llu\n",
+	    (unsigned long long)children);
+	put(o, "# HELP secgw_sa_bytes Bytes through the CHILD SAs up now, by direction.\n"
+		"# TYPE secgw_sa_bytes gauge\nsecgw_sa_bytes{direction=\"in\"} %llu\n"
+		"secgw_sa_bytes{direction=\"out\"} %llu\n", (unsigned long long)bytes_in, (unsigned long long)bytes_out);
+	put(o, "# HELP secgw_sa_packets Packets through the CHILD SAs up now, by direction.\n"
+		"# TYPE secgw_sa_packets gauge\nsecgw_sa_packets{direction=\"in\"} %llu\n"
+		"secgw_sa_packets{direction=\"out\"} %llu\n", (unsigned long long)pk_in, (unsigned long long)pk_out);
+	put(o, "# HELP secgw_sa_drops Packets the CHILD SAs up now dropped (all reasons).\n"
+		"# TYPE secgw_sa_drops gauge\nsecgw_sa_drops %llu\n", (unsigned long long)drops);
+}
+
 char *metrics_render(struct agent *ag, size_t *len)
 {
 	struct metrics *m = &ag->metrics;
@@ -145,8 +208,7 @@ char *metrics_render(struct agent *ag, size_t *len)
 		"secgw_revision %lld\n", (long long)atomic_load(&ag->revision));
 	put(&o, "# HELP secgw_event_streams Open /events streams.\n# TYPE secgw_event_streams gauge\n"
 		"secgw_event_streams %u\n", events_clients(&ag->events));
-	put(&o, "# HELP secgw_engine_connected 1 when secgw-iked is connected.\n"
-		"# TYPE secgw_engine_connected gauge\nsecgw_engine_connected 0\n");
+	engine_metrics(&o, ag);
 	if (o.oom) {
 		free(o.buf);
 		return NULL;

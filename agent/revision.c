@@ -172,8 +172,8 @@ int mutation_change(struct mutation *m, const char *kind, const char *name,
 /*
  * The one place where a committed revision becomes the agent's: called with
  * the write lock still held, so whatever it publishes is ordered like the
- * commits. The engine integration (issue 7) pushes the configuration of
- * m->revision to secgw-iked from here.
+ * commits. The engine thread is told to load the new configuration into
+ * secgw-iked (rollbacks and commit-confirmed reverts are revisions too).
  */
 static void revision_committed(void *ctx)
 {
@@ -192,6 +192,7 @@ static void revision_committed(void *ctx)
 	if (ev && m->confirm_s)
 		json_object_set_new(ev, "confirm_deadline", json_integer(m->deadline));
 	events_publish(&ag->events, "revision", ev);
+	engine_config_changed(ag->engine);
 }
 
 /* Keep the newest history_max revisions, and always the one a pending confirm reverts to. */

@@ -36,6 +36,8 @@ const struct route routes[] = {
 	{ M_PUT, "/connections/{name}/children/{child}", api_child_put, ROLE_OPERATOR, RF_JSON },
 	{ M_PATCH, "/connections/{name}/children/{child}", api_child_patch, ROLE_OPERATOR, RF_JSON },
 	{ M_DELETE, "/connections/{name}/children/{child}", api_child_delete, ROLE_OPERATOR, 0 },
+	{ M_POST, "/connections/{name}/children/{child}/initiate", api_engine_child_initiate, ROLE_OPERATOR, 0 },
+	{ M_POST, "/connections/{name}/children/{child}/terminate", api_engine_child_terminate, ROLE_OPERATOR, 0 },
 
 	{ M_GET, "/sas", api_engine_sas, ROLE_VIEWER, 0 },
 

@@ -58,6 +58,8 @@ enum hres api_child_delete(struct req *r);
 enum hres api_engine_initiate(struct req *r);
 enum hres api_engine_terminate(struct req *r);
 enum hres api_engine_sas(struct req *r);
+enum hres api_engine_child_initiate(struct req *r);
+enum hres api_engine_child_terminate(struct req *r);
 
 enum hres api_secrets_list(struct req *r);
 enum hres api_secret_get(struct req *r);

@@ -48,6 +48,8 @@ GET    /connections/{name}/children/{child}   viewer   -
 PUT    /connections/{name}/children/{child}   operator {"bogus":1}
 PATCH  /connections/{name}/children/{child}   operator {"bogus":1}
 DELETE /connections/{name}/children/{child}   operator -
+POST   /connections/{name}/children/{child}/initiate  operator -
+POST   /connections/{name}/children/{child}/terminate operator -
 GET    /sas                                   viewer   -
 GET    /secrets                               operator -
 GET    /secrets/{name}                        operator -
