@@ -14,7 +14,8 @@ $(call obj,tests/vm/tools/espnl.c): PKGS := libmnl
 $(B)/tests/vm/udpencap: $(call obj,tests/vm/tools/udpencap.c)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
-$(B)/tests/vm/espnl: $(call obj,tests/vm/tools/espnl.c)
+# espnl names drop reasons with kmod/core's esp_drop_name.
+$(B)/tests/vm/espnl: $(call obj,tests/vm/tools/espnl.c) $(B)/libespcore.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc_libs,libmnl)
 
