@@ -13,6 +13,10 @@
  * exists (or the async_crypto parameter asks for cryptd, which tests use to
  * walk this path) the SA is marked async and its packets are handed to the
  * worker (netdev.c), the only place that may wait for a completion.
+ * (Debian 6.1 answers ENOENT for cryptd(rfc4106(gcm(aes))) and
+ * cryptd(rfc7539esp(chacha20,poly1305)); async_crypto then takes aesni's
+ * async rfc4106, which completes in place when the FPU is free: the worker
+ * path is exercised, "completed later" only under FPU contention.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -92,8 +96,13 @@ struct esp_aead *secgw_aead_new(const char *alg, const u8 *key, unsigned key_len
 		return NULL;
 	}
 	if (async_crypto) {
+		/* cryptd always completes later; where the kernel will not
+		 * build it, the best implementation, async ones allowed (for
+		 * AES-GCM on x86: aesni's, which is marked async). */
 		snprintf(name, sizeof(name), "cryptd(%s)", alg);
 		a->tfm = crypto_alloc_aead(name, 0, 0);
+		if (IS_ERR(a->tfm))
+			a->tfm = crypto_alloc_aead(alg, 0, 0);
 	} else {
 		/* Synchronous first: those run in softirq without a queue. */
 		a->tfm = crypto_alloc_aead(alg, 0, CRYPTO_ALG_ASYNC);

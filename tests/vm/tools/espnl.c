@@ -33,6 +33,7 @@
  *                                       while espnl runs)
  *   raw CMD HEX                         command number CMD with HEX as its
  *                                       attributes, for hostile-input tests
+ *   unprivileged                        become nobody (tests CAP_NET_ADMIN)
  *   events                              subscribe to the events group; each
  *                                       later line of output may be preceded
  *                                       by "event acquire|expire …" lines
@@ -44,6 +45,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <libmnl/libmnl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -66,6 +68,7 @@ enum {
 	NL_BUF_SIZE = 16384,	/* bigger than any reply of the module */
 	WORDS_MAX = 16,		/* words of a batch line */
 	ADDR_BYTES = 16,
+	NOBODY = 65534,
 	EXIT_ANSWERED = 0,
 	EXIT_REFUSED = 1,
 	EXIT_USAGE = 2,
@@ -623,6 +626,15 @@ static int control(struct mnl_socket *nl, int argc, char **argv)
 	int rc, bad = 0, fd = -1;
 	uint8_t cmd;
 
+	if (strcmp(c, "unprivileged") == 0) {
+		/* From here on this espnl is nobody: no CAP_NET_ADMIN. */
+		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0) {
+			printf("error %s: dropping privileges\n", strerrorname_np(errno));
+			return EXIT_LOCAL;
+		}
+		printf("ok\n");
+		return EXIT_ANSWERED;
+	}
 	rc = resolve(nl, &r);
 	if (rc != EXIT_ANSWERED) {
 		printf("error ENOENT: generic netlink family %s not found\n", SECGW_ESP_GENL_NAME);
