@@ -155,8 +155,9 @@ struct dp {
 };
 
 extern const struct dp_ops dp_user_ops;
+extern const struct dp_ops dp_kmod_ops;
 
-/* Open the backend called name ("user"; "kmod" and "xfrm" once built).
+/* Open the backend called name ("user", "kmod"; "xfrm" once built).
  * NULL with err set when unknown or when it fails to start. */
 struct dp *dp_open(const char *name, struct loop *loop, const struct dp_hooks *hooks,
 		   const struct dp_options *o, char *err, size_t errlen);
