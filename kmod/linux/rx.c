@@ -61,9 +61,12 @@ static int esp_rcv(struct sk_buff *skb)
 {
 	struct secgw_net *sn = secgw_net(dev_net(skb->dev));
 
-	if (!sn || !ours(sn, skb, 0)) {
-		if (sn)
-			secgw_ctr(sn, SECGW_ESP_CTR_PASSED_ON);
+	/* A namespace on its way out still has devices after our state is
+	 * torn down (state.c): it is not ours any more. */
+	if (!sn || READ_ONCE(sn->dying))
+		return -EINVAL;
+	if (!ours(sn, skb, 0)) {
+		secgw_ctr(sn, SECGW_ESP_CTR_PASSED_ON);
 		return -EINVAL;	/* on to esp4/esp6 */
 	}
 	__skb_push(skb, skb->data - skb_network_header(skb));

@@ -124,9 +124,13 @@ static void __net_exit net_exit(struct net *net)
 	struct secgw_tables *t;
 	u32 i;
 
+	/* The namespace's other devices go after us (pernet device ops run
+	 * in reverse): packets may still arrive. Receive checks dying under
+	 * RCU, so after this grace period nothing reaches what we free. */
+	WRITE_ONCE(sn->dying, true);
+	synchronize_net();
 	secgw_netdev_destroy(sn);
 	secgw_encap_detach_all(sn);
-	WRITE_ONCE(sn->dying, true);
 	cancel_work_sync(&sn->work);
 	atomic_sub(skb_queue_len(&sn->queue), &secgw_obj_queued);
 	skb_queue_purge(&sn->queue);
