@@ -52,20 +52,25 @@ iked_start() {
 	printf '%s\n' "$3" >"$dir/conf.json"
 	rm -f "$dir/sock"
 	net_in "$1" secgw-iked --datapath "$2" --config "$dir/conf.json" --control "$dir/sock" \
-		--workers 1 >>"$dir/log" 2>&1 &
+		--workers 1 >"$dir/log" 2>&1 &
 	eval "IKED_$1=$!"
 	wait_until 30 test -S "$dir/sock" || { cat "$dir/log"; return 1; }
 }
 iked_stop() {
-	local pid
+	local pid rc log=$VM_STATE/iked.$1/log
 	eval "pid=\${IKED_$1:-}"
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" && wait "$pid"
-	local rc=$?
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
 	eval "IKED_$1="
-	grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$VM_STATE/iked.$1/log" &&
-		{ grep -m1 -A20 'Sanitizer\|runtime error' "$VM_STATE/iked.$1/log"; return 1; }
-	return $rc
+	echo "secgw-iked in $1: exit status $rc; its log ends:"
+	tail -n 5 "$log"
+	if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$log"; then
+		grep -m1 -A20 'Sanitizer\|runtime error' "$log"
+		return 1
+	fi
+	grep -q 'stopped' "$log"
 }
 
 setup() {

@@ -57,13 +57,9 @@ kmod_ctl() {
 # (replacing whatever the namespace had), and the routes into ipsec0.
 kmod_install() {
 	local ns=$1 me peer net_me net_peer spi_out spi_in key_out key_in encap= six= host
-	if [ "$2" = a ]; then
-		me=$SA_A peer=$SA_B net_me=$SA_NET_A net_peer=$SA_NET_B
-		spi_out=$SA_SPI_AB key_out=$SA_KEY_AB spi_in=$SA_SPI_BA key_in=$SA_KEY_BA
-	else
-		me=$SA_B peer=$SA_A net_me=$SA_NET_B net_peer=$SA_NET_A
-		spi_out=$SA_SPI_BA key_out=$SA_KEY_BA spi_in=$SA_SPI_AB key_in=$SA_KEY_AB
-	fi
+	sa_side "$2"
+	me=$SIDE_ME peer=$SIDE_PEER net_me=$SIDE_NET_ME net_peer=$SIDE_NET_PEER
+	spi_out=$SIDE_SPI_OUT key_out=$SIDE_KEY_OUT spi_in=$SIDE_SPI_IN key_in=$SIDE_KEY_IN
 	case $me in *:*) six=-6 host=128 ;; *) host=32 ;; esac
 	[ "$SA_ENCAP" = udp ] && encap="encap=$SA_PORT"
 	kmod_ctl "$ns" flush &&
