@@ -51,8 +51,10 @@ iked_start() {
 	mkdir -p "$dir"
 	printf '%s\n' "$3" >"$dir/conf.json"
 	rm -f "$dir/sock"
-	net_in "$1" secgw-iked --datapath "$2" --config "$dir/conf.json" --control "$dir/sock" \
-		--workers 1 >"$dir/log" 2>&1 &
+	# nsenter itself, not net_in: a backgrounded function is a subshell,
+	# and $! would be that shell rather than secgw-iked (nsenter execs it).
+	nsenter --net="/run/netns/$1" "$(type -P secgw-iked)" --datapath "$2" \
+		--config "$dir/conf.json" --control "$dir/sock" --workers 1 >"$dir/log" 2>&1 &
 	eval "IKED_$1=$!"
 	wait_until 30 test -S "$dir/sock" || { cat "$dir/log"; return 1; }
 }
