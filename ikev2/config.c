@@ -625,8 +625,6 @@ static void parse_conn(struct pctx *c, const json_t *o, struct cfg_conn *conn, c
 		if (plain_addr(&conn->local_addrs[0]) && plain_addr(&conn->remote_addrs[0]) &&
 		    conn->local_addrs[0].addr.family != conn->remote_addrs[0].addr.family)
 			fail(c, "remote_addrs[0]", "must be of the same address family as local_addrs[0]");
-		if (conn->datapath == CFG_DP_XFRM)
-			fail(c, "datapath", "the xfrm datapath is not built into this secgw-iked");
 	}
 
 	ch = json_object_get(o, "children");

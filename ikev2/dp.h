@@ -20,6 +20,12 @@
  *     datagram (IKE, non-ESP marker included, exactly as recvfrom would
  *     return it) is handed to hooks.ike_rx. The engine must not read fd,
  *     but sends on it as usual.
+ *
+ * The engine's other sockets (UDP 500, or a connection's own IKE port) are
+ * passed to dp_bypass_socket(fd): IKE to a peer must never be caught by the
+ * datapath's policies or routes, even when a selector covers the peer's own
+ * address (transport mode, or a tunnel to 0.0.0.0/0). The xfrm backend does
+ * this with a per-socket bypass policy, the user backend with its fwmark.
  */
 #ifndef SECGW_DP_H
 #define SECGW_DP_H
@@ -27,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -86,6 +93,8 @@ struct dp_route {
 	uint8_t net[16];
 	unsigned plen;
 	struct ip_addr src;		/* preferred source; family IPF_NONE for none */
+	struct ip_addr peer;		/* the SA's outer destination: backends routing through
+					 * the host's own stack (xfrm) leave the way it is reached */
 };
 
 enum dp_event_kind {
@@ -140,10 +149,16 @@ struct dp_ops {
 	int (*sa_stats)(struct dp *dp, const struct dp_sa_key *key, struct dp_sa_stats *out);
 	int (*policy_add)(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen);
 	int (*policy_del)(struct dp *dp, uint32_t id);
+	/* Replace the policy with p->id in place (its SA, when a CHILD SA is
+	 * rekeyed, or its selectors), keeping its position in the order. NULL:
+	 * not supported (callers then add the new policy and delete the old). */
+	int (*policy_update)(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen);
 	int (*route_add)(struct dp *dp, const struct dp_route *r, char *err, size_t errlen);
 	int (*route_del)(struct dp *dp, const struct dp_route *r);
 	/* Returns enum dp_encap_reader, or -1 with err set. */
 	int (*encap_attach)(struct dp *dp, int fd, char *err, size_t errlen);
+	/* Exempt fd's traffic from policies and routes; NULL: nothing to do. */
+	int (*bypass_socket)(struct dp *dp, int fd, char *err, size_t errlen);
 	void (*stats)(struct dp *dp, struct dp_stats *out);
 };
 
@@ -156,8 +171,9 @@ struct dp {
 
 extern const struct dp_ops dp_user_ops;
 extern const struct dp_ops dp_kmod_ops;
+extern const struct dp_ops dp_xfrm_ops;
 
-/* Open the backend called name ("user", "kmod"; "xfrm" once built).
+/* Open the backend called name ("user", "kmod" or "xfrm").
  * NULL with err set when unknown or when it fails to start. */
 struct dp *dp_open(const char *name, struct loop *loop, const struct dp_hooks *hooks,
 		   const struct dp_options *o, char *err, size_t errlen);
@@ -188,6 +204,14 @@ static inline int dp_policy_del(struct dp *dp, uint32_t id)
 {
 	return dp->ops->policy_del(dp, id);
 }
+static inline int dp_policy_update(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen)
+{
+	if (!dp->ops->policy_update) {
+		snprintf(err, errlen, "the %s datapath cannot update a policy in place", dp->ops->name);
+		return -1;
+	}
+	return dp->ops->policy_update(dp, p, err, errlen);
+}
 static inline int dp_route_add(struct dp *dp, const struct dp_route *r, char *err, size_t errlen)
 {
 	return dp->ops->route_add(dp, r, err, errlen);
@@ -199,6 +223,10 @@ static inline int dp_route_del(struct dp *dp, const struct dp_route *r)
 static inline int dp_encap_attach(struct dp *dp, int fd, char *err, size_t errlen)
 {
 	return dp->ops->encap_attach(dp, fd, err, errlen);
+}
+static inline int dp_bypass_socket(struct dp *dp, int fd, char *err, size_t errlen)
+{
+	return dp->ops->bypass_socket ? dp->ops->bypass_socket(dp, fd, err, errlen) : 0;
 }
 static inline void dp_stats(struct dp *dp, struct dp_stats *out)
 {

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "kmod/linux/secgw_esp.h"
@@ -612,6 +613,19 @@ static int kmod_route_del(struct dp *dp, const struct dp_route *r)
 	return rtnl_route(false, r->family, r->net, r->plen, k->table, k->ifindex, NULL) < 0 ? -1 : 0;
 }
 
+/* IKE leaves with the module's mark: the main table, never ipsec0 (in
+ * transport mode the peer itself is routed into ipsec0). */
+static int kmod_bypass_socket(struct dp *dp, int fd, char *err, size_t errlen)
+{
+	uint32_t mark = K(dp)->mark;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+		snprintf(err, errlen, "SO_MARK on the IKE socket: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int kmod_encap_attach(struct dp *dp, int fd, char *err, size_t errlen)
 {
 	struct kmod *k = K(dp);
@@ -620,6 +634,8 @@ static int kmod_encap_attach(struct dp *dp, int fd, char *err, size_t errlen)
 	struct answer a;
 	int rc;
 
+	if (kmod_bypass_socket(dp, fd, err, errlen) != 0)
+		return -1;
 	mnl_attr_put_u32(nlh, SECGW_ESP_A_FD, (uint32_t)fd);
 	memset(&a, 0, sizeof(a));
 	rc = transact(k, nlh, &a);
@@ -654,5 +670,6 @@ const struct dp_ops dp_kmod_ops = {
 	.route_add = kmod_route_add,
 	.route_del = kmod_route_del,
 	.encap_attach = kmod_encap_attach,
+	.bypass_socket = kmod_bypass_socket,
 	.stats = kmod_stats,
 };

@@ -175,20 +175,38 @@ static int user_sa_stats(struct dp *dp, const struct dp_sa_key *k, struct dp_sa_
 	return rc;
 }
 
+static int to_policy(const struct dp_policy *p, struct esp_policy *e, struct esp_addr *dst,
+		     char *err, size_t errlen)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = p->id;
+	e->action = p->action;
+	if (to_sel(&p->src, &e->src) != 0 || to_sel(&p->dst, &e->dst) != 0 || e->src.family != e->dst.family) {
+		snprintf(err, errlen, "policy selectors must be resolved and of one family");
+		return -1;
+	}
+	to_esp_addr(&p->sa.dst, dst);
+	return 0;
+}
+
 static int user_policy_add(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen)
 {
 	struct esp_policy e;
 	struct esp_addr dst;
 
-	memset(&e, 0, sizeof(e));
-	e.id = p->id;
-	e.action = p->action;
-	if (to_sel(&p->src, &e.src) != 0 || to_sel(&p->dst, &e.dst) != 0 || e.src.family != e.dst.family) {
-		snprintf(err, errlen, "policy selectors must be resolved and of one family");
+	if (to_policy(p, &e, &dst, err, errlen) != 0)
 		return -1;
-	}
-	to_esp_addr(&p->sa.dst, &dst);
 	return dpu_policy_add(U(dp), &e, p->sa.spi, &dst, err, errlen);
+}
+
+static int user_policy_update(struct dp *dp, const struct dp_policy *p, char *err, size_t errlen)
+{
+	struct esp_policy e;
+	struct esp_addr dst;
+
+	if (to_policy(p, &e, &dst, err, errlen) != 0)
+		return -1;
+	return dpu_policy_update(U(dp), &e, p->sa.spi, &dst, err, errlen);
 }
 
 static int user_policy_del(struct dp *dp, uint32_t id)
@@ -212,6 +230,11 @@ static int user_route_del(struct dp *dp, const struct dp_route *r)
 static int user_encap_attach(struct dp *dp, int fd, char *err, size_t errlen)
 {
 	return dpu_encap_attach(U(dp), fd, err, errlen) == 0 ? DP_ENCAP_HOOK : -1;
+}
+
+static int user_bypass_socket(struct dp *dp, int fd, char *err, size_t errlen)
+{
+	return dpu_socket_bypass(U(dp), fd, err, errlen);
 }
 
 static void user_stats(struct dp *dp, struct dp_stats *out)
@@ -246,8 +269,10 @@ const struct dp_ops dp_user_ops = {
 	.sa_stats = user_sa_stats,
 	.policy_add = user_policy_add,
 	.policy_del = user_policy_del,
+	.policy_update = user_policy_update,
 	.route_add = user_route_add,
 	.route_del = user_route_del,
 	.encap_attach = user_encap_attach,
+	.bypass_socket = user_bypass_socket,
 	.stats = user_stats,
 };

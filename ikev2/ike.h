@@ -158,6 +158,13 @@ struct ike_child_sa {
 	const struct ts *local_ts, *remote_ts;
 	uint32_t replay_window;
 	uint64_t life_bytes, life_packets;
+	/* Make-before-break: the inbound SPI of the pair this one rekeys (0:
+	 * a new CHILD SA), and whether we initiated the exchange that made it.
+	 * The initiator of a rekey may send on the new SA at once; the
+	 * responder keeps sending on the old one until it is deleted, since
+	 * the initiator installs the new SA only when the response arrives. */
+	uint32_t replaces;
+	bool initiated;
 };
 
 struct ike_env {
@@ -199,6 +206,10 @@ void ike_input(struct ike_engine *e, const struct ike_endpoint *from,
 void ike_tick(struct ike_engine *e, uint64_t now);
 /* Absolute time of the next ike_tick() needed; UINT64_MAX when none. */
 uint64_t ike_next_timer(const struct ike_engine *e);
+
+/* Selectors with "dynamic" resolved to the address dyn (swanctl's meaning:
+ * the tunnel's own outer address). */
+void ike_ts_resolve(const struct ts *in, unsigned n, const struct ip_addr *dyn, struct ts *out);
 
 /* Status for list-sas. */
 struct ike_child_info {

@@ -107,6 +107,8 @@ static void fill_sa(const struct child *c, struct ike_child_sa *s)
 	s->n_remote_ts = c->n_remote_ts;
 	s->local_ts = c->ts;
 	s->remote_ts = c->ts ? c->ts + c->n_local_ts : NULL;
+	s->replaces = c->replaces ? c->replaces->spi_in : 0;
+	s->initiated = c->initiated;
 	if (c->cfg) {
 		s->replay_window = c->cfg->replay_window;
 		s->life_bytes = c->cfg->life_bytes;
@@ -243,8 +245,8 @@ void child_build_request(struct ike_sa *sa, struct wbuf *w, struct child *c,
 			wb_ke(w, x->dh_group, pub, sizeof(pub));
 		}
 	}
-	ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
-	ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
+	ike_ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
+	ike_ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
 	wb_ts(w, PLD_TSI, l, cfg->n_local_ts);
 	wb_ts(w, PLD_TSR, r, cfg->n_remote_ts);
 }
@@ -275,8 +277,8 @@ static void explain_request(struct ike_sa *sa, const struct child *c)
 		return;
 	for (unsigned i = 0; i < c->cfg->n_esp; i++)
 		explain_add(e, 0, "ESP %s", proposal_format(PROP_ESP, &c->cfg->esp[i], b, sizeof(b)));
-	ts_resolve(c->cfg->local_ts, c->cfg->n_local_ts, &sa->local.addr, l);
-	ts_resolve(c->cfg->remote_ts, c->cfg->n_remote_ts, &sa->remote.addr, r);
+	ike_ts_resolve(c->cfg->local_ts, c->cfg->n_local_ts, &sa->local.addr, l);
+	ike_ts_resolve(c->cfg->remote_ts, c->cfg->n_remote_ts, &sa->remote.addr, r);
 	for (unsigned i = 0; i < c->cfg->n_local_ts; i++)
 		explain_add(e, 0, "TSi %s", ts_format(&l[i], b, sizeof(b)));
 	for (unsigned i = 0; i < c->cfg->n_remote_ts; i++)
@@ -336,8 +338,8 @@ int child_complete(struct ike_sa *sa, struct child *c, const struct ike_msg *m,
 			pfs = true;
 	}
 	if (!fail) {
-		ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
-		ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
+		ike_ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
+		ike_ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
 		if (!within(&tsi, l, cfg->n_local_ts) || !within(&tsr, r, cfg->n_remote_ts))
 			fail = "responder's traffic selectors lie outside ours";
 	}
@@ -408,8 +410,8 @@ struct child *child_respond(struct ike_sa *sa, const struct ike_msg *m, struct w
 		if (old && old->cfg != cfg)
 			continue;
 		explain_reset(e);
-		ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
-		ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
+		ike_ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
+		ike_ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
 		/* TSi is the initiator's side: our remote. */
 		n_i = ts_narrow(e, "TSi", &tsi, r, cfg->n_remote_ts, ni_ts, IKE_MAX_TS);
 		n_r = n_i ? ts_narrow(e, "TSr", &tsr, l, cfg->n_local_ts, nr_ts, IKE_MAX_TS) : 0;
@@ -433,8 +435,8 @@ struct child *child_respond(struct ike_sa *sa, const struct ike_msg *m, struct w
 
 		explain_reset(e);
 		if (cfg && ts_fail) {
-			ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
-			ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
+			ike_ts_resolve(cfg->local_ts, cfg->n_local_ts, &sa->local.addr, l);
+			ike_ts_resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote.addr, r);
 			if (ts_narrow(e, "TSi", &tsi, r, cfg->n_remote_ts, ni_ts, IKE_MAX_TS))
 				ts_narrow(e, "TSr", &tsr, l, cfg->n_local_ts, nr_ts, IKE_MAX_TS);
 		} else if (cfg) {

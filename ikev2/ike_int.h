@@ -332,8 +332,6 @@ void build_proposals(struct wbuf *w, unsigned proto, const struct proposal *p, u
 		     const uint8_t *spi, uint8_t spi_size, uint16_t only_dh, bool pfs_ok);
 void build_chosen(struct wbuf *w, unsigned proto, const struct chosen *c);
 char *chosen_format(unsigned proto, const struct chosen *c, char *buf, size_t len);
-/* Resolve "dynamic" to the address. */
-void ts_resolve(const struct ts *in, unsigned n, const struct ip_addr *dyn, struct ts *out);
 /*
  * §2.9 narrowing: every intersection of the peer's selectors with ours.
  * Returns the count (0: nothing in common, explanation filled).

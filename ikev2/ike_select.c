@@ -445,7 +445,7 @@ char *chosen_format(unsigned proto, const struct chosen *c, char *buf, size_t le
 	return proposal_format(proto == PROTO_IKE ? PROP_IKE : PROP_ESP, &p, buf, len);
 }
 
-void ts_resolve(const struct ts *in, unsigned n, const struct ip_addr *dyn, struct ts *out)
+void ike_ts_resolve(const struct ts *in, unsigned n, const struct ip_addr *dyn, struct ts *out)
 {
 	for (unsigned i = 0; i < n; i++) {
 		out[i] = in[i];

@@ -14,9 +14,7 @@
 
 #include "log.h"
 
-static const char IKE_PENDING_MSG[] = "not negotiated: IKE engine not built yet";
-
-int iked_init(struct iked *k, struct loop *loop, struct dp *dp)
+int iked_init(struct iked *k, struct loop *loop, struct dp *dp, const struct ike_opts *opts)
 {
 	memset(k, 0, sizeof(*k));
 	k->loop = loop;
@@ -24,7 +22,12 @@ int iked_init(struct iked *k, struct loop *loop, struct dp *dp)
 	k->started = time(NULL);
 	k->cfg = calloc(1, sizeof(*k->cfg));
 	k->next_policy_id = 1;
-	return k->cfg ? 0 : -ENOMEM;
+	if (!k->cfg || iked_ike_open(k, opts) != 0) {
+		free(k->cfg);
+		k->cfg = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 uint32_t iked_policy_id(struct iked *k)
@@ -32,139 +35,15 @@ uint32_t iked_policy_id(struct iked *k)
 	return k->next_policy_id++;
 }
 
-/* ---- shared resources ------------------------------------------------------------ */
-
-static bool route_eq(const struct dp_route *a, const struct dp_route *b)
-{
-	return a->family == b->family && a->plen == b->plen && memcmp(a->net, b->net, 16) == 0;
-}
-
-int iked_route_ref(struct iked *k, const struct dp_route *r, char *err, size_t errlen)
-{
-	for (unsigned i = 0; i < k->n_routes; i++)
-		if (route_eq(&k->routes[i].r, r)) {
-			k->routes[i].refs++;
-			return 0;
-		}
-	if (k->n_routes == k->cap_routes) {
-		unsigned nc = k->cap_routes ? 2 * k->cap_routes : 16;
-		struct iked_route *n = realloc(k->routes, nc * sizeof(*n));
-
-		if (!n) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		k->routes = n;
-		k->cap_routes = nc;
-	}
-	if (dp_route_add(k->dp, r, err, errlen) != 0)
-		return -1;
-	k->routes[k->n_routes].r = *r;
-	k->routes[k->n_routes++].refs = 1;
-	return 0;
-}
-
-void iked_route_unref(struct iked *k, const struct dp_route *r)
-{
-	for (unsigned i = 0; i < k->n_routes; i++)
-		if (route_eq(&k->routes[i].r, r)) {
-			if (--k->routes[i].refs == 0) {
-				dp_route_del(k->dp, &k->routes[i].r);
-				k->routes[i] = k->routes[--k->n_routes];
-			}
-			return;
-		}
-}
-
-static void on_udp(void *arg, int fd, unsigned events)
-{
-	uint8_t buf[65536];
-	struct sockaddr_storage from, to;
-	socklen_t fl = sizeof(from), tl = sizeof(to);
-	ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-
-	if (n < 0)
-		return;
-	getsockname(fd, (struct sockaddr *)&to, &tl);
-	iked_ike_rx(arg, fd, buf, (size_t)n, &from, &to);
-}
-
-int iked_udp_socket(struct iked *k, uint8_t family, uint16_t port, int *reader, char *err,
-		    size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, one = 1, rc;
-
-	for (unsigned i = 0; i < k->n_udp; i++)
-		if (k->udp[i].family == family && k->udp[i].port == port) {
-			*reader = k->udp[i].reader;
-			return k->udp[i].fd;
-		}
-	if (k->n_udp == IKED_UDP_MAX) {
-		snprintf(err, errlen, "too many UDP ports in use (at most %d)", IKED_UDP_MAX);
-		return -1;
-	}
-	memset(&ss, 0, sizeof(ss));
-	if (family == IPF_V4) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		sl = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		sl = sizeof(*s);
-	}
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (fd < 0) {
-		snprintf(err, errlen, "UDP socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == IPF_V6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-		snprintf(err, errlen, "cannot bind UDP port %u (IPv%u): %s", port, family, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	rc = dp_encap_attach(k->dp, fd, err, errlen);
-	if (rc < 0) {
-		close(fd);
-		return -1;
-	}
-	if (rc == DP_ENCAP_ENGINE_READS && loop_fd_add(k->loop, fd, LOOP_IN, on_udp, k) < 0) {
-		snprintf(err, errlen, "cannot watch UDP port %u", port);
-		close(fd);
-		return -1;
-	}
-	k->udp[k->n_udp++] = (struct iked_udp){ family, port, fd, rc };
-	*reader = rc;
-	return fd;
-}
-
-/* ---- datapath and IKE input ------------------------------------------------------ */
-
-void iked_ike_rx(void *arg, int fd, const uint8_t *msg, size_t len,
-		 const struct sockaddr_storage *from, const struct sockaddr_storage *to)
-{
-	struct iked *k = arg;
-
-	/* The IKE engine (issue 5) takes these over; until then they are
-	 * counted so an operator can see a peer trying. */
-	k->ike_unhandled++;
-	log_debug("ike: %zu-byte datagram ignored: no IKE engine in this build", len);
-}
+/* ---- datapath events ------------------------------------------------------------ */
 
 void iked_dp_event(void *arg, const struct dp_event *ev)
 {
 	struct iked *k = arg;
 	const char *child = "?", *conn;
 
+	if (iked_ike_dp_event(k, ev))
+		return;
 	if (ev->kind == DP_EV_ACQUIRE) {
 		log_debug("datapath: acquire for policy %u (no SA yet)", ev->policy_id);
 		return;
@@ -189,20 +68,39 @@ void iked_dp_event(void *arg, const struct dp_event *ev)
 
 static void conn_down(struct iked *k, struct iked_conn *c)
 {
-	if (c->cfg->keying == CFG_KEYING_MANUAL)
-		manual_remove(k, c);
+	if (c->state == IKED_IKE) {
+		iked_ike_conn_remove(k, c);
+		log_info("connection %s removed from the IKE engine", c->name);
+		return;
+	}
+	manual_remove(k, c);
 	log_info("connection %s removed from the datapath", c->name);
 }
 
-static void conn_up(struct iked *k, struct iked_conn *c)
+static void conn_up(struct iked *k, const struct cfg *cfg, struct iked_conn *c)
 {
 	c->error[0] = '\0';
 	if (!c->cfg->enabled) {
 		c->state = IKED_DISABLED;
 		return;
 	}
+	/* One backend per instance (--datapath): a connection meant for
+	 * another one fails here, visibly, rather than land somewhere else. */
+	if (strcmp(cfg_datapath_name(c->cfg->datapath), k->dp->ops->name) != 0) {
+		c->state = IKED_FAILED;
+		snprintf(c->error, sizeof(c->error), "the connection asks for the %s datapath; this "
+			 "secgw-iked runs %s (--datapath)", cfg_datapath_name(c->cfg->datapath), k->dp->ops->name);
+		log_err("connection %s: %s", c->name, c->error);
+		return;
+	}
 	if (c->cfg->keying == CFG_KEYING_IKE) {
-		c->state = IKED_IKE_PENDING;
+		if (iked_ike_conn_add(k, cfg, c, c->error, sizeof(c->error)) != 0) {
+			c->state = IKED_FAILED;
+			log_err("connection %s: %s", c->name, c->error);
+			return;
+		}
+		c->state = IKED_IKE;
+		log_info("connection %s loaded (%u children, IKE)", c->name, c->cfg->n_children);
 		return;
 	}
 	if (manual_install(k, c, c->error, sizeof(c->error)) != 0) {
@@ -217,7 +115,7 @@ static void conn_up(struct iked *k, struct iked_conn *c)
 
 static bool is_up(const struct iked_conn *c)
 {
-	return c->state == IKED_INSTALLED;
+	return c->state == IKED_INSTALLED || c->state == IKED_IKE;
 }
 
 int iked_load(struct iked *k, struct cfg *cfg, long long revision, json_t **result,
@@ -230,6 +128,7 @@ int iked_load(struct iked *k, struct cfg *cfg, long long revision, json_t **resu
 
 	memset(errs, 0, sizeof(*errs));
 	manual_check(k, cfg, errs);
+	iked_ike_check(k, cfg, errs);
 	if (errs->n || !nc || !kept) {
 		if (!errs->n) {
 			errs->n = 1;
@@ -286,7 +185,7 @@ int iked_load(struct iked *k, struct cfg *cfg, long long revision, json_t **resu
 			was_known |= strcmp(k->conns[j].name, nc[i].name) == 0;
 		if (!was_known)
 			json_array_append_new(added, json_string(nc[i].name));
-		conn_up(k, &nc[i]);
+		conn_up(k, cfg, &nc[i]);
 		if (nc[i].state == IKED_FAILED)
 			json_array_append_new(failed, json_pack("{s:s, s:s}", "name", nc[i].name,
 								"message", nc[i].error));
@@ -321,8 +220,11 @@ int iked_load(struct iked *k, struct cfg *cfg, long long revision, json_t **resu
 
 void iked_shutdown(struct iked *k)
 {
+	/* Deletes to every peer while the sockets and the datapath still work;
+	 * the engine removes its CHILD SAs from the datapath on the way. */
+	iked_ike_close(k);
 	for (unsigned i = 0; i < k->n_conns; i++)
-		if (is_up(&k->conns[i]))
+		if (k->conns[i].state == IKED_INSTALLED)
 			conn_down(k, &k->conns[i]);
 	free(k->conns);
 	k->conns = NULL;
@@ -332,19 +234,9 @@ void iked_shutdown(struct iked *k)
 	free(k->routes);
 	k->routes = NULL;
 	k->n_routes = 0;
-	for (unsigned i = 0; i < k->n_udp; i++) {
-		if (k->udp[i].reader == DP_ENCAP_ENGINE_READS)
-			loop_fd_del(k->loop, k->udp[i].fd);
-	}
+	iked_udp_unwatch(k);
 	cfg_free(k->cfg);
 	k->cfg = NULL;
-}
-
-void iked_close_sockets(struct iked *k)
-{
-	for (unsigned i = 0; i < k->n_udp; i++)
-		close(k->udp[i].fd);
-	k->n_udp = 0;
 }
 
 /* ---- status ------------------------------------------------------------------------ */
@@ -355,14 +247,13 @@ json_t *iked_list_sas(struct iked *k, const char *only)
 
 	for (unsigned i = 0; i < k->n_conns; i++) {
 		const struct iked_conn *c = &k->conns[i];
-		json_t *o, *children;
+		json_t *o;
 		const char *state;
 
 		if (only && strcmp(only, c->name) != 0)
 			continue;
 		state = c->state == IKED_INSTALLED ? "installed"
-			: c->state == IKED_DISABLED ? "disabled"
-			: c->state == IKED_IKE_PENDING ? IKE_PENDING_MSG : "failed";
+			: c->state == IKED_DISABLED ? "disabled" : "failed";
 		o = json_pack("{s:s, s:s, s:s, s:s}", "name", c->name,
 			      "keying", cfg_keying_name(c->cfg->keying),
 			      "datapath", cfg_datapath_name(c->cfg->datapath), "state", state);
@@ -370,16 +261,10 @@ json_t *iked_list_sas(struct iked *k, const char *only)
 			json_object_set_new(o, "error", json_string(c->error));
 		if (c->cfg->keying == CFG_KEYING_MANUAL) {
 			json_object_set_new(o, "ike", json_null());
-			children = manual_children_json(k, c);
+			json_object_set_new(o, "children", manual_children_json(k, c));
 		} else {
-			json_object_set_new(o, "ike", json_pack("{s:s}", "state", IKE_PENDING_MSG));
-			children = json_array();
-			for (unsigned j = 0; j < c->cfg->n_children; j++)
-				json_array_append_new(children, json_pack("{s:s, s:s, s:s}",
-					"name", c->cfg->children[j].name, "state", IKE_PENDING_MSG,
-					"mode", cfg_mode_name(c->cfg->children[j].mode)));
+			iked_ike_status(k, c, o);
 		}
-		json_object_set_new(o, "children", children);
 		json_array_append_new(conns, o);
 	}
 	return json_pack("{s:I, s:o}", "revision", (json_int_t)k->revision, "connections", conns);
@@ -401,9 +286,9 @@ json_t *iked_stats(struct iked *k)
 	for (unsigned i = 0; i < s.n_extra; i++)
 		json_object_set_new(d, s.extra[i].name, json_integer((json_int_t)s.extra[i].value));
 	for (unsigned i = 0; i < k->n_conns; i++)
-		installed += k->conns[i].state == IKED_INSTALLED;
-	return json_pack("{s:I, s:I, s:I, s:o, s:{s:s, s:I}}", "revision", (json_int_t)k->revision,
+		installed += is_up(&k->conns[i]);
+	return json_pack("{s:I, s:I, s:I, s:o, s:o}", "revision", (json_int_t)k->revision,
 			 "uptime", (json_int_t)(time(NULL) - k->started),
 			 "connections_installed", (json_int_t)installed, "datapath", d,
-			 "ike", "engine", "not built yet", "datagrams_ignored", (json_int_t)k->ike_unhandled);
+			 "ike", iked_ike_stats(k));
 }

@@ -2,10 +2,13 @@
 /*
  * secgw-iked: the IKEv2 daemon and manual keying, on one datapath backend.
  *
- *   secgw-iked [--config FILE] [--control PATH] [--datapath user]
+ *   secgw-iked [--config FILE] [--control PATH] [--datapath user|xfrm]
  *              [--tun NAME] [--workers N] [--log TARGET] [--log-level LEVEL]
+ *              [--retransmit-ms MS] [--retransmit-tries N]
+ *              [--half-open-max N] [--cookie-threshold N]
  *
- * SIGTERM/SIGINT: remove every SA, policy, route and the TUN device, exit 0.
+ * SIGTERM/SIGINT: a Delete to every IKE peer, then remove every SA, policy,
+ * route and the TUN device, exit 0.
  * SIGHUP: reopen the log file.
  */
 #include <getopt.h>
@@ -23,6 +26,9 @@ enum {
 	EXIT_START = 4,
 	ERR_MAX = 256,
 	CONTROL_MODE = 0660,
+	RETRANSMIT_MS_MAX = 60000,
+	RETRANSMIT_TRIES_MAX = 20,
+	HALF_OPEN_LIMIT = 1000000,
 };
 
 static const char DEFAULT_CONTROL[] = "/run/secgw/iked.sock";
@@ -33,12 +39,29 @@ static void usage(FILE *f)
 		"usage: secgw-iked [options]\n"
 		"  --config FILE       load this configuration at start (docs/config.md)\n"
 		"  --control PATH      control socket (default %s, mode 0660)\n"
-		"  --datapath NAME     ESP backend: user (default)\n"
+		"  --datapath NAME     ESP backend: user (default) or xfrm (docs/datapath.md)\n"
 		"  --tun NAME          TUN device of the user datapath (default secgw%%d)\n"
 		"  --workers N         datapath worker threads (default: one per CPU)\n"
 		"  --log TARGET        stderr (default), syslog, or a file\n"
-		"  --log-level LEVEL   err, warn, info (default), debug\n",
+		"  --log-level LEVEL   err, warn, info (default), debug\n"
+		"  --retransmit-ms MS  first IKE retransmission after MS (default 1000), doubling\n"
+		"  --retransmit-tries N  IKE retransmissions before the peer is given up (default 5)\n"
+		"  --half-open-max N   half-open IKE SAs kept at once (default 1024)\n"
+		"  --cookie-threshold N  half-open IKE SAs from which COOKIEs are demanded (default 64)\n",
 		DEFAULT_CONTROL);
+}
+
+/* A number in [lo, hi] for option name, or exit with a usage error. */
+static long number(const char *name, const char *s, long lo, long hi)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (!*s || *end || n < lo || n > hi) {
+		fprintf(stderr, "secgw-iked: --%s must be %ld to %ld\n", name, lo, hi);
+		exit(EXIT_USAGE);
+	}
+	return n;
 }
 
 static void on_stop(void *arg, int signo)
@@ -62,11 +85,16 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "retransmit-ms", required_argument, NULL, 'R' },
+		{ "retransmit-tries", required_argument, NULL, 'T' },
+		{ "half-open-max", required_argument, NULL, 'H' },
+		{ "cookie-threshold", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *control = DEFAULT_CONTROL, *datapath = "user", *logt = NULL;
 	struct dp_options dopt;
+	struct ike_opts iopt;
 	struct dp_hooks hooks;
 	struct loop *loop;
 	struct iked k;
@@ -75,6 +103,7 @@ int main(int argc, char **argv)
 	int c, level = LOG_LVL_INFO, rc = 0;
 
 	memset(&dopt, 0, sizeof(dopt));
+	memset(&iopt, 0, sizeof(iopt));
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -89,17 +118,21 @@ int main(int argc, char **argv)
 		case 't':
 			dopt.tun_name = optarg;
 			break;
-		case 'w': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end || n < 1 || n > 8) {
-				fprintf(stderr, "secgw-iked: --workers must be 1 to 8\n");
-				return EXIT_USAGE;
-			}
-			dopt.workers = (unsigned)n;
+		case 'w':
+			dopt.workers = (unsigned)number("workers", optarg, 1, 8);
 			break;
-		}
+		case 'R':
+			iopt.retransmit_ms = (uint32_t)number("retransmit-ms", optarg, 50, RETRANSMIT_MS_MAX);
+			break;
+		case 'T':
+			iopt.retransmit_tries = (uint8_t)number("retransmit-tries", optarg, 1, RETRANSMIT_TRIES_MAX);
+			break;
+		case 'H':
+			iopt.half_open_max = (uint32_t)number("half-open-max", optarg, 1, HALF_OPEN_LIMIT);
+			break;
+		case 'C':
+			iopt.cookie_threshold = (uint32_t)number("cookie-threshold", optarg, 1, HALF_OPEN_LIMIT);
+			break;
 		case 'l':
 			logt = optarg;
 			break;
@@ -146,7 +179,7 @@ int main(int argc, char **argv)
 		loop_free(loop);
 		return EXIT_START;
 	}
-	if (iked_init(&k, loop, dp) != 0) {
+	if (iked_init(&k, loop, dp, &iopt) != 0) {
 		log_err("out of memory");
 		dp_close(dp);
 		loop_free(loop);

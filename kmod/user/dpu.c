@@ -263,6 +263,30 @@ int dpu_policy_del(struct dpu *d, uint32_t id)
 	return -ENOENT;
 }
 
+int dpu_policy_update(struct dpu *d, const struct esp_policy *pol, uint32_t sa_spi,
+		      const struct esp_addr *sa_dst, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < d->n_pols; i++)
+		if (d->pols[i].pol.id == pol->id) {
+			struct dpu_policy_rec old = d->pols[i];
+
+			d->pols[i].pol = *pol;
+			d->pols[i].sa_spi = sa_spi;
+			if (sa_dst)
+				d->pols[i].sa_dst = *sa_dst;
+			else
+				memset(&d->pols[i].sa_dst, 0, sizeof(*sa_dst));
+			if (publish(d) != 0) {
+				d->pols[i] = old;
+				set_err(err, errlen, "%s", "out of memory");
+				return -1;
+			}
+			return 0;
+		}
+	set_err(err, errlen, "%s", "no policy with this id");
+	return -1;
+}
+
 int dpu_route_add(struct dpu *d, uint8_t family, const uint8_t *net, unsigned plen,
 		  const struct esp_addr *src, char *err, size_t errlen)
 {
@@ -284,7 +308,6 @@ int dpu_encap_attach(struct dpu *d, int fd, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	int one = 1;
-	uint32_t mark = d->cfg.fwmark;
 	struct dpu_encap *e;
 
 	if (d->n_encap == DPU_ENCAP_MAX) {
@@ -312,10 +335,8 @@ int dpu_encap_attach(struct dpu *d, int fd, char *err, size_t errlen)
 	if (d->offload)
 		setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	/* Marked: ESP and IKE to the peer use the main table, not the TUN. */
-	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
-		set_err(err, errlen, "SO_MARK on the encapsulation socket: %s", strerror(errno));
+	if (dpu_socket_bypass(d, fd, err, errlen) != 0)
 		return -1;
-	}
 	{
 		int sz = RAW_RCVBUF;
 
@@ -326,6 +347,17 @@ int dpu_encap_attach(struct dpu *d, int fd, char *err, size_t errlen)
 	if (publish(d) != 0) {
 		d->n_encap--;
 		set_err(err, errlen, "%s", "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int dpu_socket_bypass(struct dpu *d, int fd, char *err, size_t errlen)
+{
+	uint32_t mark = d->cfg.fwmark;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+		set_err(err, errlen, "SO_MARK on a UDP socket: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -116,6 +116,9 @@ int dpu_sa_stats(struct dpu *d, uint8_t dir, uint32_t spi, const struct esp_addr
 int dpu_policy_add(struct dpu *d, const struct esp_policy *pol, uint32_t sa_spi,
 		   const struct esp_addr *sa_dst, char *err, size_t errlen);
 int dpu_policy_del(struct dpu *d, uint32_t id);
+/* Replace the policy with pol->id where it stands in the order. */
+int dpu_policy_update(struct dpu *d, const struct esp_policy *pol, uint32_t sa_spi,
+		      const struct esp_addr *sa_dst, char *err, size_t errlen);
 
 /* A route for net/plen into the TUN, in the datapath's table; src (may be
  * NULL) becomes the preferred source address. */
@@ -127,6 +130,10 @@ int dpu_route_del(struct dpu *d, uint8_t family, const uint8_t *net, unsigned pl
  * come back as DPU_EV_IKE. The caller keeps ownership (closes it after
  * dpu_close) and may send on it. */
 int dpu_encap_attach(struct dpu *d, int fd, char *err, size_t errlen);
+
+/* Mark a socket the datapath does not read (IKE on port 500) so that what
+ * it sends uses the main routing table, never the TUN. */
+int dpu_socket_bypass(struct dpu *d, int fd, char *err, size_t errlen);
 
 void dpu_stats(struct dpu *d, struct dpu_stats *out);
 

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 #
 # secgw-iked's control plane with the user datapath: the control protocol
-# (bad lines, unknown and not-yet commands), configuration errors (every
-# error named by its JSON path, nothing installed), reconcile by connection
-# name (unchanged SAs keep their counters), IKE connections kept beside
-# manual ones, and clean shutdown (SIGTERM removes SAs, routes, rules, TUN).
+# (bad lines, unknown commands, the IKE commands' arguments), configuration
+# errors (every error named by its JSON path, nothing installed), reconcile
+# by connection name (unchanged SAs keep their counters), IKE connections
+# beside manual ones, and clean shutdown (SIGTERM removes SAs, routes,
+# rules, TUN).
 #
 #   netns eA  ea 192.0.2.1  <--- veth --->  eb 192.0.2.2  netns eB
 #             lo 10.1.0.1                     lo 10.2.0.1
@@ -55,13 +56,24 @@ names() {
 	[ "$(jq -r '.result.datapath.drops | has("replay") and has("auth") and has("selector")' <<<"$output")" = true ]
 }
 
-@test "initiate, terminate, rekey and subscribe say the IKE engine is not built yet" {
+@test "initiate, terminate and rekey check what they are asked to act on; subscribe answers" {
+	load A "{\"connections\":[$(mconn A m 4096)],$(secret)}" >/dev/null
 	local c
-	for c in initiate terminate rekey subscribe; do
+	for c in initiate terminate rekey; do
 		run ctl A "{\"id\":1,\"cmd\":\"$c\",\"connection\":\"x\"}"
 		[ "$(jq -r .ok <<<"$output")" = false ]
-		[[ $(jq -r .error.message <<<"$output") == *"IKE engine is not built"* ]]
+		[ "$(jq -r .error.message <<<"$output")" = "no connection x" ]
+		run ctl A "{\"id\":1,\"cmd\":\"$c\",\"connection\":\"m\"}"
+		[[ $(jq -r .error.message <<<"$output") == "m uses manual keying"* ]]
+		run ctl A "{\"id\":1,\"cmd\":\"$c\"}"
+		[ "$(jq -r .error.errors[0].field <<<"$output")" = connection ]
+		run ctl A "{\"id\":1,\"cmd\":\"$c\",\"connection\":7}"
+		[ "$(jq -r .error.errors[0].message <<<"$output")" = "must be a string" ]
 	done
+	run ctl A '{"id":1,"cmd":"rekey","connection":"m","ike":"yes"}'
+	[ "$(jq -r .error.errors[0].field <<<"$output")" = ike ]
+	run ctl A '{"id":9,"cmd":"subscribe"}'
+	[ "$(jq -c . <<<"$output")" = '{"id":9,"ok":true,"result":{}}' ]
 }
 
 @test "a bad configuration is refused whole, every error named by its path" {
@@ -93,19 +105,34 @@ names() {
 	[ "$(jq -r .result.connections[0].state <<<"$r")" = installed ]
 }
 
-@test "IKE connections are kept beside manual ones and say why they are idle" {
-	local r cfg
+@test "IKE connections sit beside manual ones: down until initiated, then connecting" {
+	local r cfg hq
 	cfg="{\"connections\":[$(mconn A m 4096),{\"name\":\"hq\",\"remote_addrs\":[\"192.0.2.9\"],\"psk\":\"p\",
 	  \"children\":[{\"name\":\"lan\",\"local_ts\":[\"10.1.0.0/24\"],\"remote_ts\":[\"10.9.0.0/24\"]}]}],
 	  \"secrets\":{\"k\":{\"type\":\"key\",\"value\":\"$KEY_AB\"},\"p\":{\"type\":\"psk\",\"value\":\"a-long-enough-psk\"}}}"
 	load A "$cfg" >/dev/null
 	r=$(ctl A '{"id":1,"cmd":"list-sas"}')
-	[ "$(jq -r '.result.connections[] | select(.name == "hq") | .state' <<<"$r")" = "not negotiated: IKE engine not built yet" ]
-	[ "$(jq -r '.result.connections[] | select(.name == "hq") | .children[0].state' <<<"$r")" = "not negotiated: IKE engine not built yet" ]
+	hq='.result.connections[] | select(.name == "hq")'
+	[ "$(jq -r "$hq | .state" <<<"$r")" = down ]
+	[ "$(jq -r "$hq | .ike" <<<"$r")" = null ]
+	[ "$(jq -r "$hq | .ike_sas | length" <<<"$r")" = 0 ]
+	[ "$(jq -c "$hq | .children[0] | [.name, .state, .spi_in, .remote_ts, .bytes_in]" <<<"$r")" = '["lan","down",null,["10.9.0.0/24"],0]' ]
 	[ "$(jq -r '.result.connections[] | select(.name == "m") | .state' <<<"$r")" = installed ]
 	[ "$(jq -r '.result.connections[] | select(.name == "m") | .ike' <<<"$r")" = null ]
-	run ctl A '{"id":2,"cmd":"list-sas","connection":"hq"}'
-	[ "$(jq -r '.result.connections | length' <<<"$output")" = 1 ]
+	# Nobody answers at 192.0.2.9: the IKE SA stays on its way up.
+	run ctl A '{"id":2,"cmd":"initiate","connection":"hq"}'
+	[ "$(jq -c .result <<<"$output")" = '{}' ]
+	r=$(ctl A '{"id":3,"cmd":"list-sas","connection":"hq"}')
+	[ "$(jq -r '.result.connections | length' <<<"$r")" = 1 ]
+	[ "$(jq -r '.result.connections[0].state' <<<"$r")" = connecting ]
+	[ "$(jq -r '.result.connections[0].ike.state' <<<"$r")" = connecting ]
+	[ "$(jq -r '.result.connections[0].ike.initiator' <<<"$r")" = true ]
+	run ctl A '{"id":4,"cmd":"rekey","connection":"hq","ike":true}'
+	[ "$(jq -r .error.message <<<"$output")" = "hq has no established IKE SA to rekey" ]
+	run ctl A '{"id":5,"cmd":"terminate","connection":"hq"}'
+	[ "$(jq -r .ok <<<"$output")" = true ]
+	[ "$(ctl A '{"id":6,"cmd":"list-sas","connection":"hq"}' | jq -r '.result.connections[0].state')" = down ]
+	[ "$(ctl A '{"id":7,"cmd":"stats"}' | jq -r '.result.ike.tx')" -ge 1 ]
 }
 
 @test "reconcile by name: unchanged SAs keep their counters, changed ones are replaced, removed ones go" {

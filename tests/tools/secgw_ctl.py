@@ -7,6 +7,8 @@ inject a captured ESP packet again (replay).
   secgw_ctl.py raw SOCK BYTES        send BYTES as given (no newline added), print replies until idle
   secgw_ctl.py esp-from-pcap PCAP N  print the Nth plain-ESP packet's ESP bytes (from SPI) as hex
   secgw_ctl.py send-esp DST HEX      send HEX as an IP protocol 50 payload to DST (raw socket)
+  secgw_ctl.py events SOCK FILE      subscribe; append every event line to FILE (flushed) until
+                                     the socket closes; prints "subscribed" once the reply is in
 """
 import socket
 import struct
@@ -66,6 +68,25 @@ def send_esp(dst, hexdata):
     s.sendto(bytes.fromhex(hexdata), (dst, 0))
 
 
+def events(path, out):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.sendall(b'{"id":"events","cmd":"subscribe"}\n')
+    buf = b""
+    with open(out, "ab", buffering=0) as f:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if b'"event"' in line:
+                    f.write(line + b"\n")
+                elif b'"id": "events"' in line or b'"id":"events"' in line:
+                    print("subscribed", flush=True)
+
+
 def main():
     if len(sys.argv) < 4:
         raise SystemExit(__doc__)
@@ -78,6 +99,8 @@ def main():
         esp_from_pcap(sys.argv[2], int(sys.argv[3]))
     elif cmd == "send-esp":
         send_esp(sys.argv[2], sys.argv[3])
+    elif cmd == "events":
+        events(sys.argv[2], sys.argv[3])
     else:
         raise SystemExit(__doc__)
 

@@ -2,7 +2,7 @@
 # tests/vm/: the harness that boots Debian's kernel under qemu and runs the
 # guest test cases (tests/vm/README.md). The suite itself is tests/vm/suite;
 # this fragment lists what it installs and builds the guest-side tools.
-DEB_CHECK += qemu-system-x86 busybox-static iperf3 iproute2 kmod cpio xz-utils libmnl-dev
+DEB_CHECK += qemu-system-x86 busybox-static iperf3 iproute2 kmod cpio xz-utils libmnl-dev socat jq
 
 VM_TOOLS := $(B)/tests/vm/udpencap $(B)/tests/vm/espnl $(B)/tests/vm/espfuzz
 $(call obj,tests/vm/tools/espnl.c): PKGS := libmnl
