@@ -13,13 +13,12 @@
 # module's counters risen with no authentication failure, and when the
 # kmod iked stops, everything it installed in the module is gone.
 #
-# vm-needs: build:bin/secgw-iked
-# vm-modules: tun
 # vm-timeout: 240
 . /vm/lib/tap.sh
 . /vm/lib/net.sh
 . /vm/lib/xfrm.sh
 . /vm/lib/kmod.sh
+. /vm/lib/iked.sh
 
 tap_plan 18
 KEY_AB=$(xxd -p -c 36 -l 36 /dev/urandom)
@@ -45,34 +44,10 @@ conf() {
 	EOF
 }
 
-# iked_start NS DATAPATH CONFIG : returns once its control socket is up.
-iked_start() {
-	local dir=$VM_STATE/iked.$1
-	mkdir -p "$dir"
-	printf '%s\n' "$3" >"$dir/conf.json"
-	rm -f "$dir/sock"
-	# nsenter itself, not net_in: a backgrounded function is a subshell,
-	# and $! would be that shell rather than secgw-iked (nsenter execs it).
-	nsenter --net="/run/netns/$1" "$(type -P secgw-iked)" --datapath "$2" \
-		--config "$dir/conf.json" --control "$dir/sock" --workers 1 >"$dir/log" 2>&1 &
-	eval "IKED_$1=$!"
-	wait_until 30 test -S "$dir/sock" || { cat "$dir/log"; return 1; }
-}
-iked_stop() {
-	local pid rc log=$VM_STATE/iked.$1/log
-	eval "pid=\${IKED_$1:-}"
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid"
-	wait "$pid"
-	rc=$?
-	eval "IKED_$1="
-	echo "secgw-iked in $1: exit status $rc; its log ends:"
-	tail -n 5 "$log"
-	if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$log"; then
-		grep -m1 -A20 'Sanitizer\|runtime error' "$log"
-		return 1
-	fi
-	grep -q 'stopped' "$log"
+# start NAME NS DATAPATH CONFIG-JSON : secgw-iked (guest/iked.sh) with it.
+start() {
+	printf '%s\n' "$4" >"$VM_STATE/$1.json"
+	iked_start "$1" "$2" --datapath "$3" --config "$VM_STATE/$1.json"
 }
 
 setup() {
@@ -81,8 +56,10 @@ setup() {
 }
 tap_check "modules, topology, espnl in gr, iperf3 servers" setup
 
+PAIR=0
 pair() {
-	iked_start gl4 user "$(conf gl "$@" user)" && iked_start gr4 kmod "$(conf gr "$@" kmod)"
+	PAIR=$((PAIR + 1))
+	start "U$PAIR" gl4 user "$(conf gl "$@" user)" && start "K$PAIR" gr4 kmod "$(conf gr "$@" kmod)"
 }
 module_carried() {
 	kmod_ctl gr4 stats || return 1
@@ -91,7 +68,7 @@ module_carried() {
 		[ "$(_kmod_field drop_auth)" = 0 ]
 }
 stopped_clean() {
-	iked_stop gr4 && iked_stop gl4 || return 1
+	iked_stop "K$PAIR" && iked_stop "U$PAIR" || return 1
 	kmod_ctl gr4 stats || return 1
 	echo "$KANSWER"
 	[ "$(_kmod_field obj_sas)" = 0 ] && [ "$(_kmod_field obj_sockets)" = 0 ]
