@@ -129,8 +129,11 @@ static void send_ip(struct secgw_net *sn, struct sk_buff *skb)
 		return;
 	}
 	skb_dst_set(skb, dst);
+	/* From the crypto worker too: the stack is entered as from a softirq. */
+	local_bh_disable();
 	err = skb->protocol == htons(ETH_P_IP) ? ip_local_out(net, NULL, skb) :
 						 ip6_local_out(net, NULL, skb);
+	local_bh_enable();
 	if (net_xmit_eval(err))
 		secgw_ctr(sn, SECGW_ESP_CTR_TX_ERRORS);
 	else
@@ -266,7 +269,9 @@ static void deliver(struct secgw_net *sn, struct sk_buff *skb, const struct esp_
 	skb->mac_len = 0;
 	memset(skb->cb, 0, sizeof(skb->cb));
 	dev_sw_netstats_rx_add(dev, skb->len);
+	local_bh_disable();
 	compat_netif_rx_any(skb);
+	local_bh_enable();
 }
 
 void secgw_rx_one(struct secgw_net *sn, struct sk_buff *skb, u16 udp_port)
@@ -307,8 +312,8 @@ void secgw_worker(struct work_struct *w)
 		struct secgw_job_cb job = *job_cb(skb);
 
 		atomic_dec(&secgw_obj_queued);
-		/* The stack is entered as from a softirq; only the crypto,
-		 * which runs first, may sleep. */
+		/* Only the crypto, which runs first, may sleep; the stack is
+		 * entered with bottom halves off (send_ip, deliver). */
 		if (job.job == SECGW_JOB_TX)
 			secgw_xmit_one(sn, skb);
 		else
