@@ -37,23 +37,8 @@ setup() {
 }
 tap_check "modules, routers without routes between the LANs, espnl in gl, iperf3 in hr" setup
 
-# conf l|r : the connection as gl (kmod, trap, packet limit) or gr (xfrm) sees it.
-conf() {
-	local la=$TOPO_GL4 ra=$TOPO_GR4 lid=gl.test rid=gr.test dp=kmod child
-	local lts="\"$TOPO_NET_L4\",\"$TOPO_NET_L6\"" rts="\"$TOPO_NET_R4\",\"$TOPO_NET_R6\""
-	child="\"start_action\": \"trap\", \"life_packets\": $LIFE_PACKETS,"
-	if [ "$1" = r ]; then
-		la=$TOPO_GR4 ra=$TOPO_GL4 lid=gr.test rid=gl.test dp=xfrm child=
-		local x=$lts; lts=$rts; rts=$x
-	fi
-	cat <<-EOF
-	{"connections": [{"name": "t", "datapath": "$dp", "local_addrs": ["$la"], "remote_addrs": ["$ra"],
-	  "local_id": "$lid", "remote_id": "$rid", "psk": "k", "dpd_delay": 0,
-	  "children": [{"name": "net", $child "local_ts": [$lts], "remote_ts": [$rts],
-	  "esp_proposals": ["aes256gcm16"]}]}],
-	 "secrets": {"k": {"type": "psk", "value": "$PSK"}}}
-	EOF
-}
+conf() { iked_trap_conf "$1" kmod xfrm "$PSK" "$LIFE_PACKETS"; }
+
 start() {
 	iked_start K gl --datapath kmod && iked_start X gr --datapath xfrm &&
 	iked_load K "$(conf l)" && iked_load X "$(conf r)"
