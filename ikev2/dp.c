@@ -8,6 +8,7 @@
 
 static const struct dp_ops *const backends[] = {
 	&dp_user_ops,
+	&dp_kmod_ops,
 	&dp_xfrm_ops,
 };
 
@@ -33,10 +34,7 @@ struct dp *dp_open(const char *name, struct loop *loop, const struct dp_hooks *h
 		}
 		return dp;
 	}
-	if (strcmp(name, "kmod") == 0)
-		snprintf(err, errlen, "the %s datapath is not built into this secgw-iked yet (use user)", name);
-	else
-		snprintf(err, errlen, "unknown datapath \"%s\" (user, kmod or xfrm)", name);
+	snprintf(err, errlen, "unknown datapath \"%s\" (user, kmod or xfrm)", name);
 	return NULL;
 }
 

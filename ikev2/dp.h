@@ -180,9 +180,10 @@ struct dp {
 };
 
 extern const struct dp_ops dp_user_ops;
+extern const struct dp_ops dp_kmod_ops;
 extern const struct dp_ops dp_xfrm_ops;
 
-/* Open the backend called name ("user", "xfrm"; "kmod" once built).
+/* Open the backend called name ("user", "kmod" or "xfrm").
  * NULL with err set when unknown or when it fails to start. */
 struct dp *dp_open(const char *name, struct loop *loop, const struct dp_hooks *hooks,
 		   const struct dp_options *o, char *err, size_t errlen);

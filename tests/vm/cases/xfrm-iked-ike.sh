@@ -34,23 +34,8 @@ tap_check "XFRM, ESP and both AEADs' kernel modules load" xfrm_modules_load
 tap_check "routers topology up, no plain route between the LANs" topo_tunnel_only
 tap_check "iperf3 server in hr" net_iperf_server hr
 
-# conf l|r : the connection as gl (xfrm, trap, packet limit) or gr sees it.
-conf() {
-	local la=$TOPO_GL4 ra=$TOPO_GR4 lid=gl.test rid=gr.test dp=xfrm child
-	local lts="\"$TOPO_NET_L4\",\"$TOPO_NET_L6\"" rts="\"$TOPO_NET_R4\",\"$TOPO_NET_R6\""
-	child="\"start_action\": \"trap\", \"life_packets\": $LIFE_PACKETS,"
-	if [ "$1" = r ]; then
-		la=$TOPO_GR4 ra=$TOPO_GL4 lid=gr.test rid=gl.test dp=user child=
-		local x=$lts; lts=$rts; rts=$x
-	fi
-	cat <<-EOF
-	{"connections": [{"name": "t", "datapath": "$dp", "local_addrs": ["$la"], "remote_addrs": ["$ra"],
-	  "local_id": "$lid", "remote_id": "$rid", "psk": "k", "dpd_delay": 0,
-	  "children": [{"name": "net", $child "local_ts": [$lts], "remote_ts": [$rts],
-	  "esp_proposals": ["aes256gcm16"]}]}],
-	 "secrets": {"k": {"type": "psk", "value": "$PSK"}}}
-	EOF
-}
+conf() { iked_trap_conf "$1" xfrm user "$PSK" "$LIFE_PACKETS"; }
+
 start() {
 	iked_start X gl --datapath xfrm && iked_start U gr --datapath user &&
 	iked_load X "$(conf l)" && iked_load U "$(conf r)"

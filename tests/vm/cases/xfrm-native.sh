@@ -90,37 +90,10 @@ counters_rose() {
 	return $bad
 }
 
-# run_family 4|6 : every mode, encapsulation and AEAD over one family.
-run_family() {
-	local fam=$1 gl=gl$1 gr=gr$1 gl_wan gr_wan hl hr net_l net_r
-	local mode encap aead name left right left_addr right_addr
-	eval "gl_wan=\$TOPO_GL$fam gr_wan=\$TOPO_GR$fam"
-	eval "hl=\$TOPO_HL$fam hr=\$TOPO_HR$fam net_l=\$TOPO_NET_L$fam net_r=\$TOPO_NET_R$fam"
-	for mode in $MODES; do
-		if [ "$mode" = tunnel ]; then
-			left=hl$fam right=hr$fam left_addr=$hl right_addr=$hr
-		else
-			left=$gl right=$gr left_addr=$gl_wan right_addr=$gr_wan
-		fi
-		for encap in $ENCAPS; do
-			for aead in $AEADS; do
-				name="IPv$fam $mode ESP $aead"
-				[ "$encap" = udp ] && name="IPv$fam $mode ESP-in-UDP $aead"
-				sa_pair "$mode" "$aead" "$encap" "$gl_wan" "$gr_wan" "$net_l" "$net_r"
-				tap_check "$name: SAs and policies installed" install_pair "$gl" "$gr"
-				tap_check "$name: ping ${left%?} -> ${right%?}" net_ping "$left" "$right_addr"
-				tap_check "$name: ping ${right%?} -> ${left%?}" net_ping "$right" "$left_addr"
-				tap_check "$name: iperf3 TCP ${left%?} -> ${right%?}" net_iperf "$left" "$right_addr"
-				tap_check "$name: iperf3 TCP ${right%?} -> ${left%?}" net_iperf "$left" "$right_addr" -R
-				tap_check "$name: all four SAs counted traffic, none dropped" counters_rose "$gl" "$gr"
-			done
-		done
-	done
-}
 
 pids=
 for fam in $FAMILIES; do
-	run_family "$fam" &
+	sa_matrix "$fam" &
 	pids="$pids $!"
 done
 for pid in $pids; do

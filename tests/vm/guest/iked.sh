@@ -8,6 +8,7 @@
 #	iked_load X "$CONFIG_JSON"          a load request; fails unless ok:true
 #	iked_ctl X '{"id":2,"cmd":"list-sas"}'   one request, its reply line on stdout
 #	iked_stop X                          SIGTERM; fails unless it stopped cleanly
+#	iked_trap_conf l|r DP_L DP_R PSK LIFE   a trap connection between gl and gr
 #	topo_tunnel_only                     topo_routers without the routers' routes
 #	                                     between the LANs (only a tunnel carries)
 #
@@ -74,6 +75,27 @@ iked_stop() {
 		return 1
 	fi
 	grep -q 'secgw-iked\[info\] stopped' "$VM_RESULTS/$1.log"
+}
+
+# iked_trap_conf l|r DP_L DP_R PSK LIFE_PACKETS : one PSK connection "t"
+# between gl and gr, one child "net" joining both LANs (both inner
+# families) with aes256gcm16, as gl (l: datapath DP_L, start_action trap,
+# the packet limit) or gr (r: datapath DP_R, responder) sees it.
+iked_trap_conf() {
+	local la=$TOPO_GL4 ra=$TOPO_GR4 lid=gl.test rid=gr.test dp=$2 child
+	local lts="\"$TOPO_NET_L4\",\"$TOPO_NET_L6\"" rts="\"$TOPO_NET_R4\",\"$TOPO_NET_R6\""
+	child="\"start_action\": \"trap\", \"life_packets\": $5,"
+	if [ "$1" = r ]; then
+		la=$TOPO_GR4 ra=$TOPO_GL4 lid=gr.test rid=gl.test dp=$3 child=
+		local x=$lts; lts=$rts; rts=$x
+	fi
+	cat <<-EOF
+	{"connections": [{"name": "t", "datapath": "$dp", "local_addrs": ["$la"], "remote_addrs": ["$ra"],
+	  "local_id": "$lid", "remote_id": "$rid", "psk": "k", "dpd_delay": 0,
+	  "children": [{"name": "net", $child "local_ts": [$lts], "remote_ts": [$rts],
+	  "esp_proposals": ["aes256gcm16"]}]}],
+	 "secrets": {"k": {"type": "psk", "value": "$4"}}}
+	EOF
 }
 
 # topo_tunnel_only : topo_routers, then gl and gr forget the far LAN, so

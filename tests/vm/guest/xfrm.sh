@@ -105,19 +105,62 @@ _xfrm_policy() {
 		"tmpl src $4 dst $5 proto esp reqid $SA_REQID mode $SA_MODE"
 }
 
+# sa_matrix 4|6 : every mode, encapsulation and AEAD (the case's MODES,
+# ENCAPS, AEADS) between the routers of topo_routers' copy for that family:
+# a fresh SA pair each, installed by the case's `install_pair GL GR`, ping
+# and an iperf3 transfer both ways, then the case's `counters_rose GL GR`.
+# Six tests per combination; MATRIX_INSTALLED and MATRIX_COUNTED word the
+# first and the last.
+MATRIX_INSTALLED="SAs and policies installed"
+MATRIX_COUNTED="all four SAs counted traffic, none dropped"
+sa_matrix() {
+	local fam=$1 gl=gl$1 gr=gr$1 gl_wan gr_wan hl hr net_l net_r
+	local mode encap aead name left right left_addr right_addr
+	eval "gl_wan=\$TOPO_GL$fam gr_wan=\$TOPO_GR$fam"
+	eval "hl=\$TOPO_HL$fam hr=\$TOPO_HR$fam net_l=\$TOPO_NET_L$fam net_r=\$TOPO_NET_R$fam"
+	for mode in $MODES; do
+		if [ "$mode" = tunnel ]; then
+			left=hl$fam right=hr$fam left_addr=$hl right_addr=$hr
+		else
+			left=$gl right=$gr left_addr=$gl_wan right_addr=$gr_wan
+		fi
+		for encap in $ENCAPS; do
+			for aead in $AEADS; do
+				name="IPv$fam $mode ESP $aead"
+				[ "$encap" = udp ] && name="IPv$fam $mode ESP-in-UDP $aead"
+				sa_pair "$mode" "$aead" "$encap" "$gl_wan" "$gr_wan" "$net_l" "$net_r"
+				tap_check "$name: $MATRIX_INSTALLED" install_pair "$gl" "$gr"
+				tap_check "$name: ping ${left%?} -> ${right%?}" net_ping "$left" "$right_addr"
+				tap_check "$name: ping ${right%?} -> ${left%?}" net_ping "$right" "$left_addr"
+				tap_check "$name: iperf3 TCP ${left%?} -> ${right%?}" net_iperf "$left" "$right_addr"
+				tap_check "$name: iperf3 TCP ${right%?} -> ${left%?}" net_iperf "$left" "$right_addr" -R
+				tap_check "$name: $MATRIX_COUNTED" counters_rose "$gl" "$gr"
+			done
+		done
+	done
+}
+
+# sa_side a|b : the current pair seen from one side, in SIDE_* variables
+# (ME PEER NET_ME NET_PEER SPI_OUT KEY_OUT SPI_IN KEY_IN).
+sa_side() {
+	if [ "$1" = a ]; then
+		SIDE_ME=$SA_A SIDE_PEER=$SA_B SIDE_NET_ME=$SA_NET_A SIDE_NET_PEER=$SA_NET_B
+		SIDE_SPI_OUT=$SA_SPI_AB SIDE_KEY_OUT=$SA_KEY_AB SIDE_SPI_IN=$SA_SPI_BA SIDE_KEY_IN=$SA_KEY_BA
+	else
+		SIDE_ME=$SA_B SIDE_PEER=$SA_A SIDE_NET_ME=$SA_NET_B SIDE_NET_PEER=$SA_NET_A
+		SIDE_SPI_OUT=$SA_SPI_BA SIDE_KEY_OUT=$SA_KEY_BA SIDE_SPI_IN=$SA_SPI_AB SIDE_KEY_IN=$SA_KEY_AB
+	fi
+}
+
 # xfrm_native_install NS a|b [replace] : the native side of the current SA
 # pair in NS (both SAs, and the policies that send the protected traffic
 # through them), in one ip process; "replace" flushes NS's SAs and policies
 # first, in the same process.
 xfrm_native_install() {
 	local ns=$1 me peer net_me net_peer spi_out spi_in key_out key_in
-	if [ "$2" = a ]; then
-		me=$SA_A peer=$SA_B net_me=$SA_NET_A net_peer=$SA_NET_B
-		spi_out=$SA_SPI_AB key_out=$SA_KEY_AB spi_in=$SA_SPI_BA key_in=$SA_KEY_BA
-	else
-		me=$SA_B peer=$SA_A net_me=$SA_NET_B net_peer=$SA_NET_A
-		spi_out=$SA_SPI_BA key_out=$SA_KEY_BA spi_in=$SA_SPI_AB key_in=$SA_KEY_AB
-	fi
+	sa_side "$2"
+	me=$SIDE_ME peer=$SIDE_PEER net_me=$SIDE_NET_ME net_peer=$SIDE_NET_PEER
+	spi_out=$SIDE_SPI_OUT key_out=$SIDE_KEY_OUT spi_in=$SIDE_SPI_IN key_in=$SIDE_KEY_IN
 	{
 		[ "${3:-}" = replace ] && printf 'xfrm policy flush\nxfrm state flush\n'
 		_xfrm_state "$me" "$peer" "$spi_out" "$key_out"
