@@ -46,11 +46,13 @@ capture_pings() {
 	rm -f "$file" "$DIR/tshark.err"
 	ip netns exec "$NSB" tshark -i eb -f "$filter" -c 10 -F pcap -w "$file" 2>"$DIR/tshark.err" &
 	pid=$!
-	wait_until 20 grep -q "Capturing on" "$DIR/tshark.err"
+	# tshark loads every dissector before it captures: seconds on an idle
+	# machine, over 20 s on a loaded one.
+	wait_until 90 grep -q "Capturing on" "$DIR/tshark.err"
 	# Echo requests with a payload pattern that can only come from here.
-	ip netns exec "$NSA" ping -c 200 -i 0.1 -s 120 -p 5ec05ec0 -I 10.1.0.1 10.2.0.1 >/dev/null &
+	ip netns exec "$NSA" ping -c 600 -i 0.1 -s 120 -p 5ec05ec0 -I 10.1.0.1 10.2.0.1 >/dev/null &
 	ppid=$!
-	wait_until 20 eval "! kill -0 $pid"
+	wait_until 60 eval "! kill -0 $pid"
 	kill "$ppid" 2>/dev/null || true
 	wait "$ppid" 2>/dev/null || true
 	wait "$pid" || true
