@@ -141,6 +141,8 @@ static void drop_duplicate(struct ike_sa *sa)
 			 loser->initiator ? "deleting it" : "the peer deletes it");
 		if (loser->initiator) {
 			loser->n_tasks = 0;
+			/* Going: nothing picks it for new CHILD SAs meanwhile. */
+			sa_set_state(loser, IKE_ST_DELETING);
 			sa_queue(loser, TASK_IKE_DELETE, NULL, NULL);
 			sa_run(loser);
 		}
