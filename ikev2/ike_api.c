@@ -85,8 +85,9 @@ const char *ike_conn_add(struct ike_engine *e, const struct ike_conn_cfg *cfg, u
 	c->cfg.children = c->children;
 	c->keep_up = conn_keep_up(c);
 	if ((old = conn_find(e, cfg->name))) {
-		reinit_clear(e, old, true);
+		old->keep_up = false;
 		conn_teardown(e, old, "connection reloaded");
+		reinit_clear(e, old, true);
 		conn_unindex(e, old);
 		for (pp = &e->conns; *pp; pp = &(*pp)->next)
 			if (*pp == old) {
@@ -116,8 +117,9 @@ int ike_conn_remove(struct ike_engine *e, const char *name, uint64_t now)
 	e->now = now;
 	if (!(c = conn_find(e, name)))
 		return -1;
-	reinit_clear(e, c, true);
+	c->keep_up = false;
 	conn_teardown(e, c, "connection removed");
+	reinit_clear(e, c, true);
 	conn_unindex(e, c);
 	for (pp = &e->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {

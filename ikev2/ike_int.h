@@ -24,7 +24,7 @@ enum {
 	IKE_EXPLAIN_MAX = 16,		/* lines in a negotiation-failed event */
 	IKE_EXPLAIN_LINE = 320,
 	IKE_MIN_SPI = 256,		/* ESP SPIs 1-255 are reserved */
-	IKE_REINIT_FIRST_MS = 1000,	/* first new attempt after an unanswered one */
+	IKE_REINIT_FIRST_MS = 1000,	/* first new attempt after a failed one */
 	IKE_REINIT_MAX_MS = 60000,	/* the back-off doubles up to this */
 	IKE_REINIT_JITTER_PCT = 20,	/* spread peers that failed together */
 };
@@ -256,8 +256,8 @@ void explain_add(struct ike_engine *e, int side, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* ---- new attempts after unanswered ones (ike_reinit.c) ---- */
-/* The SA's initiation got no answer: schedule another if its connection
- * wants to stay up. */
+/* The SA's initiation failed: schedule another if its connection wants
+ * to stay up. */
 void reinit_arm(struct ike_sa *sa);
 /* No attempt pending any more (established, terminated, removed). */
 void reinit_clear(struct ike_engine *e, struct conn *c, bool reset_tries);

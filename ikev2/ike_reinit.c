@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * New attempts for a connection whose initiation got no answer (the peer
- * is down, not yet started, or unreachable). A connection meant to be up —
- * a start_action start child, or a restart after a dead peer — tries again
- * after a delay that doubles up to a cap, forever, until it is terminated
- * or removed; an answer of any kind (an IKE SA established) resets the
- * back-off. Refusals (authentication, proposals) are not retried: trying
- * again would only repeat them.
+ * New attempts for a connection whose initiation failed before its IKE SA
+ * was up: no answer (the peer is down, not yet started, unreachable), or
+ * a refusal (a peer whose configuration is not loaded yet answers
+ * NO_PROPOSAL_CHOSEN or AUTHENTICATION_FAILED). A connection meant to be
+ * up — a start_action start child, or a restart after a dead peer — tries
+ * again after a delay that doubles up to a cap, forever, until it is
+ * terminated or removed; an IKE SA established resets the back-off.
  *
  * Few connections wait at once, so they are not in the SA timer heap: the
  * engine scans its connections only while some attempt is pending.
@@ -56,7 +56,7 @@ void reinit_arm(struct ike_sa *sa)
 	if (!c->reinit_at)
 		e->n_reinit++;
 	c->reinit_at = e->now + d;
-	log_info("%s: no answer from the peer, attempt %u in %llu ms", c->cfg.name,
+	log_info("%s: not up, attempt %u in %llu ms", c->cfg.name,
 		 (unsigned)c->reinit_tries + 1, (unsigned long long)d);
 }
 

@@ -146,12 +146,10 @@ static void sa_dead_peer(struct ike_sa *sa)
 				kids[n++] = ch->cfg;
 	if (restart)
 		c->keep_up = true;	/* until the restart is answered, or terminated */
-	if (sa->state == IKE_ST_INIT_SENT || sa->state == IKE_ST_AUTH_SENT) {
-		reinit_arm(sa);
+	if (sa->state == IKE_ST_INIT_SENT || sa->state == IKE_ST_AUTH_SENT)
 		sa_down(sa, "peer not responding", true);
-	} else {
+	else
 		sa_down(sa, "dead peer", true);
-	}
 	if (restart && name) {
 		log_info("%s: dead peer, restarting", name);
 		if (n == 0)

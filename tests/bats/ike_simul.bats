@@ -143,7 +143,7 @@ unblock() { ip netns exec "$NSL" nft delete table inet hold; }
 	conf=$( (lconf gone '{}' '{"start_action": "start"}'; lconf keep '{}' '{"start_action": "start"}') |
 		jq -sc '{connections: map(.connections[0]), secrets: .[0].secrets}')
 	ike_load L "$conf" >/dev/null
-	wait_until 10 bash -c "grep -q 'gone: no answer from the peer, attempt 2' '$DIR/L.log'"
+	wait_until 10 bash -c "grep -q 'gone: not up, attempt 2' '$DIR/L.log'"
 	REV=2 ike_load L "$(lconf keep '{}' '{"start_action": "start"}')" | jq -e '.result.removed == ["gone"]'
 	tries=$(grep -c 'gone: trying again' "$DIR/L.log")
 	# "keep", started with it, retries on the same schedule: two more of
