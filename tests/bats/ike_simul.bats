@@ -60,11 +60,13 @@ rconf() {
 }
 
 # one_pair CONN: on both sides CONN has exactly one IKE SA, established,
-# and exactly one CHILD SA, installed, and the two sides' SPIs match.
+# and exactly one CHILD SA, installed, and the two sides' SPIs match. (A
+# half-open responder SA whose initiator gave up waits for its timeout; it
+# carries nothing.)
 one_pair() {
 	local l r
-	l=$(sa L ".connections[] | select(.name == \"$1\") | [(.ike_sas | map(.state) | join(\",\")), (.children | map(.state) | join(\",\")), .children[0].spi_in, .children[0].spi_out, .ike.spi_i, .ike.spi_r] | join(\" \")")
-	r=$(sa R ".connections[] | select(.name == \"$1\") | [(.ike_sas | map(.state) | join(\",\")), (.children | map(.state) | join(\",\")), .children[0].spi_out, .children[0].spi_in, .ike.spi_i, .ike.spi_r] | join(\" \")")
+	l=$(sa L ".connections[] | select(.name == \"$1\") | [(.ike_sas | map(select(.state != \"half-open\") | .state) | join(\",\")), (.children | map(.state) | join(\",\")), .children[0].spi_in, .children[0].spi_out, .ike.spi_i, .ike.spi_r] | join(\" \")")
+	r=$(sa R ".connections[] | select(.name == \"$1\") | [(.ike_sas | map(select(.state != \"half-open\") | .state) | join(\",\")), (.children | map(.state) | join(\",\")), .children[0].spi_out, .children[0].spi_in, .ike.spi_i, .ike.spi_r] | join(\" \")")
 	[[ $l == "established installed "* && $l == "$r" ]]
 }
 
@@ -82,8 +84,10 @@ block() {
 unblock() { ip netns exec "$NSL" nft delete table inet hold; }
 
 @test "both ends start at once, ten rounds: each ends with one IKE SA and one CHILD SA pair both agree on, ping both ways" {
-	ike_start L "$NSL"
-	ike_start R "$NSR"
+	# Retransmissions for 31 s: a loaded machine must not make the held
+	# first attempts fail before they are let through.
+	ike_start L "$NSL" --retransmit-tries 5
+	ike_start R "$NSR" --retransmit-tries 5
 	local i dups=0
 	for i in $(seq 1 10); do
 		# Each round a new connection name; the last one is removed
@@ -145,10 +149,10 @@ unblock() { ip netns exec "$NSL" nft delete table inet hold; }
 	ike_load L "$conf" >/dev/null
 	wait_until 10 bash -c "grep -q 'gone: not up, attempt 2' '$DIR/L.log'"
 	REV=2 ike_load L "$(lconf keep '{}' '{"start_action": "start"}')" | jq -e '.result.removed == ["gone"]'
-	tries=$(grep -c 'gone: trying again' "$DIR/L.log")
+	tries=$(grep -c 'gone: trying again' "$DIR/L.log" || true)
 	# "keep", started with it, retries on the same schedule: two more of
 	# its attempts are well past when "gone" would have tried again.
-	local k; k=$(grep -c 'keep: trying again' "$DIR/L.log")
+	local k; k=$(grep -c 'keep: trying again' "$DIR/L.log" || true)
 	wait_until 30 bash -c "(( \$(grep -c 'keep: trying again' '$DIR/L.log') >= $k + 2 ))"
 	[ "$(grep -c 'gone: trying again' "$DIR/L.log")" -eq "$tries" ]
 	[ "$(sa L '[.connections[].name] | join(",")')" = keep ]
