@@ -191,6 +191,7 @@ int auth_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		e->st.ike_failed++;
 		sa_emit(sa, IKE_EV_AUTH_FAILED, NULL,
 			"AUTHENTICATION_FAILED from peer (it rejected our PSK or identity)");
+		sa->auth_refused = true;
 		sa_down(sa, "AUTHENTICATION_FAILED from peer", true);
 		return -1;
 	}
@@ -200,6 +201,7 @@ int auth_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		const char *nn = pn && !pld_get_notify(pn, &n) ? pld_notify_name(n.type) : NULL;
 
 		e->st.ike_failed++;
+		sa->auth_refused = true;
 		sa_down(sa, nn ? nn : "IKE_AUTH response without IDr or AUTH", true);
 		return -1;
 	}
@@ -223,6 +225,7 @@ int auth_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		e->st.ike_failed++;
 		sa_emit(sa, IKE_EV_AUTH_FAILED, NULL, e->reason);
 		send_auth_failed(sa);
+		sa->auth_refused = true;
 		sa_down(sa, "AUTHENTICATION_FAILED", true);
 		return -1;
 	}

@@ -172,6 +172,7 @@ struct ike_sa {
 	bool superseded;		/* replaced by a rekey: its end is no ike-down */
 	bool redundant;			/* lost a rekey collision; the peer should delete it */
 	bool restart_on_down;
+	bool auth_refused;		/* failed authentication: no new attempt mends that */
 };
 
 struct cookie_secret {

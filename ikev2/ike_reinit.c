@@ -3,7 +3,9 @@
  * New attempts for a connection whose initiation failed before its IKE SA
  * was up: no answer (the peer is down, not yet started, unreachable), or
  * a refusal (a peer whose configuration is not loaded yet answers
- * NO_PROPOSAL_CHOSEN or AUTHENTICATION_FAILED). A connection meant to be
+ * NO_PROPOSAL_CHOSEN) — but not a failed authentication, which only a
+ * configuration change mends (and which a peer should not see repeated
+ * every minute as if it were an attack). A connection meant to be
  * up — a start_action start child, or a restart after a dead peer — tries
  * again after a delay that doubles up to a cap, forever, until it is
  * terminated or removed; an IKE SA established resets the back-off.
@@ -36,7 +38,7 @@ void reinit_arm(struct ike_sa *sa)
 	uint64_t d;
 	unsigned shift;
 
-	if (!c || !c->keep_up || sa->superseded)
+	if (!c || !c->keep_up || sa->superseded || sa->auth_refused)
 		return;
 	/* Bring up again what this attempt was for. */
 	if (sa->hs)
