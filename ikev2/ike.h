@@ -243,6 +243,10 @@ struct ike_sa_info {
 void ike_foreach_sa(struct ike_engine *e, const char *conn, uint64_t now,
 		    void (*cb)(void *ctx, const struct ike_sa_info *sa), void *ctx);
 
+/* Milliseconds until the connection's next attempt after an unanswered
+ * one (start_action start, restart after a dead peer); -1: none pending. */
+int64_t ike_conn_reinit_in(struct ike_engine *e, const char *conn, uint64_t now);
+
 /* Counters for `stats`. */
 struct ike_stats {
 	uint64_t rx, tx, rx_dropped, retransmits, replays;

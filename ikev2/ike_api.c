@@ -83,8 +83,11 @@ const char *ike_conn_add(struct ike_engine *e, const struct ike_conn_cfg *cfg, u
 		memcpy(c->children, cfg->children, cfg->n_children * sizeof(*c->children));
 	}
 	c->cfg.children = c->children;
+	c->keep_up = conn_keep_up(c);
 	if ((old = conn_find(e, cfg->name))) {
+		old->keep_up = false;
 		conn_teardown(e, old, "connection reloaded");
+		reinit_clear(e, old, true);
 		conn_unindex(e, old);
 		for (pp = &e->conns; *pp; pp = &(*pp)->next)
 			if (*pp == old) {
@@ -114,7 +117,9 @@ int ike_conn_remove(struct ike_engine *e, const char *name, uint64_t now)
 	e->now = now;
 	if (!(c = conn_find(e, name)))
 		return -1;
+	c->keep_up = false;
 	conn_teardown(e, c, "connection removed");
+	reinit_clear(e, c, true);
 	conn_unindex(e, c);
 	for (pp = &e->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -193,6 +198,7 @@ int ike_initiate(struct ike_engine *e, const char *name, const char *child, uint
 		sa = sa_new(e, true, now);
 		if (!sa)
 			return -1;
+		reinit_clear(e, c, false);	/* this is the attempt */
 		sa->hs = calloc(1, sizeof(*sa->hs));
 		if (!sa->hs) {
 			sa_down(sa, "out of memory", false);
@@ -238,6 +244,13 @@ int ike_terminate(struct ike_engine *e, const char *name, const char *child, uin
 		return -1;
 	if (child && !child_cfg(c, child))
 		return -1;
+	if (!child) {
+		/* Down on purpose: no more attempts until initiated or reloaded. */
+		c->keep_up = false;
+		if (c->reinit_at)
+			found = 0;
+		reinit_clear(e, c, true);
+	}
 	for (struct ike_sa *sa = e->sas; sa; sa = sa->next) {
 		if (sa->conn != c || sa->state == IKE_ST_DEAD)
 			continue;

@@ -65,6 +65,8 @@ static void established(struct ike_sa *sa)
 	sa->established = e->now;
 	sa_set_state(sa, IKE_ST_ESTABLISHED);
 	sa_schedule_rekey(sa);
+	if (sa->conn)
+		reinit_clear(e, sa->conn, true);	/* the peer answers: back-off over */
 	e->st.ike_up++;
 	log_info("IKE SA %s[%016llx] established: %s <-> %s", sa_name(sa),
 		 (unsigned long long)sa_my_spi(sa), ike_id_format(&sa->my_id, a, sizeof(a)),
@@ -94,6 +96,61 @@ static void send_auth_failed(struct ike_sa *sa)
 		send_raw(sa->e, &sa->local, &sa->remote, w.p, w.len);
 }
 
+/*
+ * Any other IKE SA of this connection with this peer, up or on its way up
+ * (ours or the peer's)? Then INITIAL_CONTACT would be false (§2.4: "I have
+ * no other state with you"): when both ends initiate at once, each would
+ * delete the SA the other is setting up and keeps.
+ */
+static bool has_contact(const struct ike_sa *sa)
+{
+	for (const struct ike_sa *o = sa->e->sas; o; o = o->next)
+		if (o != sa && o->conn == sa->conn && o->state != IKE_ST_DEAD &&
+		    o->state != IKE_ST_DELETING && addr_equal(&o->remote.addr, &sa->remote.addr))
+			return true;
+	return false;
+}
+
+/* Does a survive b? The same answer on both ends: SPIs are shared knowledge. */
+static bool survives(const struct ike_sa *a, const struct ike_sa *b)
+{
+	return a->spi_i != b->spi_i ? a->spi_i < b->spi_i : a->spi_r < b->spi_r;
+}
+
+/*
+ * Both ends initiated at once and both IKE SAs came up: two tunnels where
+ * one is wanted. Each end sees the pair once the second is up on it and
+ * picks the same survivor; the initiator of the other deletes it with an
+ * ordinary (retransmitted) Delete, which its peer answers, so both drop the
+ * same SA and its CHILD SAs while the survivor's carry the traffic. Neither
+ * end's drop counts as the connection going down.
+ */
+static void drop_duplicate(struct ike_sa *sa)
+{
+	for (struct ike_sa *o = sa->e->sas; o; o = o->next) {
+		struct ike_sa *loser;
+
+		if (o == sa || o->conn != sa->conn || o->state != IKE_ST_ESTABLISHED ||
+		    o->initiator == sa->initiator || o->superseded || sa->superseded ||
+		    !ike_id_equal(&o->peer_id, &sa->peer_id) || !ike_id_equal(&o->my_id, &sa->my_id))
+			continue;
+		loser = survives(o, sa) ? sa : o;
+		loser->superseded = true;
+		log_info("IKE SA %s[%016llx]: duplicate of one the peer initiated at the same time, %s",
+			 sa_name(loser), (unsigned long long)sa_my_spi(loser),
+			 loser->initiator ? "deleting it" : "the peer deletes it");
+		if (loser->initiator) {
+			loser->n_tasks = 0;
+			/* Going: nothing picks it for new CHILD SAs meanwhile. */
+			sa_set_state(loser, IKE_ST_DELETING);
+			sa_queue(loser, TASK_IKE_DELETE, NULL, NULL);
+			sa_run(loser);
+		}
+		if (loser == sa)
+			return;
+	}
+}
+
 int auth_build(struct ike_sa *sa, struct exch *x, struct wbuf *w)
 {
 	const struct conn *c = sa->conn;
@@ -105,7 +162,8 @@ int auth_build(struct ike_sa *sa, struct exch *x, struct wbuf *w)
 	my_identity(sa, c);
 	wb_id(w, PLD_IDI, sa->my_id.type, sa->my_id.data, sa->my_id.len);
 	/* Forget SAs the responder may still have with us from before a restart. */
-	wb_notify(w, 0, NULL, 0, N_INITIAL_CONTACT, NULL, 0);
+	if (!has_contact(sa))
+		wb_notify(w, 0, NULL, 0, N_INITIAL_CONTACT, NULL, 0);
 	if (c->cfg.remote_id.type && !c->cfg.remote_id.any)
 		wb_id(w, PLD_IDR, c->cfg.remote_id.type, c->cfg.remote_id.data, c->cfg.remote_id.len);
 	auth_value(sa, c, true, &sa->my_id, auth);
@@ -133,6 +191,7 @@ int auth_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		e->st.ike_failed++;
 		sa_emit(sa, IKE_EV_AUTH_FAILED, NULL,
 			"AUTHENTICATION_FAILED from peer (it rejected our PSK or identity)");
+		sa->auth_refused = true;
 		sa_down(sa, "AUTHENTICATION_FAILED from peer", true);
 		return -1;
 	}
@@ -142,6 +201,7 @@ int auth_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		const char *nn = pn && !pld_get_notify(pn, &n) ? pld_notify_name(n.type) : NULL;
 
 		e->st.ike_failed++;
+		sa->auth_refused = true;
 		sa_down(sa, nn ? nn : "IKE_AUTH response without IDr or AUTH", true);
 		return -1;
 	}
@@ -165,6 +225,7 @@ int auth_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		e->st.ike_failed++;
 		sa_emit(sa, IKE_EV_AUTH_FAILED, NULL, e->reason);
 		send_auth_failed(sa);
+		sa->auth_refused = true;
 		sa_down(sa, "AUTHENTICATION_FAILED", true);
 		return -1;
 	}
@@ -173,6 +234,7 @@ int auth_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 		child_complete(sa, x->child, m, x, sa->hs->ni, sa->hs->ni_len, sa->hs->nr,
 			       sa->hs->nr_len);
 	hs_done(sa);
+	drop_duplicate(sa);
 	return 0;
 }
 
@@ -231,11 +293,17 @@ static void auth_reject(struct ike_sa *sa, struct ike_msg *m, const char *why)
 	sa_down(sa, "AUTHENTICATION_FAILED", true);
 }
 
-/* Other SAs of this peer from before its restart (INITIAL_CONTACT, §3.10.1). */
+/*
+ * Other SAs of this peer from before its restart (INITIAL_CONTACT, §3.10.1).
+ * Only those established before this one was begun: one that came up
+ * since (or is still being set up) may be one the peer made or answered
+ * concurrently and keeps, whatever a late or retransmitted IKE_AUTH says.
+ */
 static void initial_contact(struct ike_sa *sa)
 {
 	for (struct ike_sa *o = sa->e->sas; o; o = o->next)
 		if (o != sa && o->conn == sa->conn && o->state == IKE_ST_ESTABLISHED &&
+		    o->established < sa->created &&
 		    ike_id_equal(&o->peer_id, &sa->peer_id) && ike_id_equal(&o->my_id, &sa->my_id))
 			sa_down(o, "replaced (INITIAL_CONTACT from peer)", true);
 }
@@ -311,4 +379,5 @@ void auth_respond(struct ike_sa *sa, struct ike_msg *m)
 	if (pld_find_notify(m, N_INITIAL_CONTACT))
 		initial_contact(sa);
 	hs_done(sa);
+	drop_duplicate(sa);
 }

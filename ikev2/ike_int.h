@@ -24,6 +24,9 @@ enum {
 	IKE_EXPLAIN_MAX = 16,		/* lines in a negotiation-failed event */
 	IKE_EXPLAIN_LINE = 320,
 	IKE_MIN_SPI = 256,		/* ESP SPIs 1-255 are reserved */
+	IKE_REINIT_FIRST_MS = 1000,	/* first new attempt after a failed one */
+	IKE_REINIT_MAX_MS = 60000,	/* the back-off doubles up to this */
+	IKE_REINIT_JITTER_PCT = 20,	/* spread peers that failed together */
 };
 
 enum ike_state {
@@ -67,6 +70,12 @@ struct conn {
 	struct ike_conn_cfg cfg;	/* cfg.children points at children below */
 	struct ike_child_cfg *children;
 	uint32_t generation;
+	/* Keep trying while the peer does not answer: start_action start, or
+	 * restarted after a dead peer; until terminated or removed. */
+	bool keep_up;
+	uint8_t reinit_tries;		/* unanswered attempts in a row */
+	uint64_t reinit_at;		/* next attempt; 0: none pending */
+	uint64_t reinit_children;	/* bit i: children[i] to bring up then */
 };
 
 struct child {
@@ -163,6 +172,7 @@ struct ike_sa {
 	bool superseded;		/* replaced by a rekey: its end is no ike-down */
 	bool redundant;			/* lost a rekey collision; the peer should delete it */
 	bool restart_on_down;
+	bool auth_refused;		/* failed authentication: no new attempt mends that */
 };
 
 struct cookie_secret {
@@ -182,6 +192,7 @@ struct ike_engine {
 	size_t chash_size;
 	struct conn **nhash;		/* connections by name */
 	size_t nhash_size, n_conns;
+	size_t n_reinit;		/* connections with reinit_at set */
 	struct ike_sa **heap;
 	size_t heap_len, heap_cap;
 	struct cookie_secret cookie;
@@ -244,6 +255,17 @@ bool buf_keep(uint8_t **p, uint16_t *len, uint16_t *cap, const uint8_t *src, siz
 void explain_reset(struct ike_engine *e);
 void explain_add(struct ike_engine *e, int side, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- new attempts after unanswered ones (ike_reinit.c) ---- */
+/* The SA's initiation failed: schedule another if its connection wants
+ * to stay up. */
+void reinit_arm(struct ike_sa *sa);
+/* No attempt pending any more (established, terminated, removed). */
+void reinit_clear(struct ike_engine *e, struct conn *c, bool reset_tries);
+/* Start the attempts that are due. */
+void reinit_tick(struct ike_engine *e, uint64_t now);
+uint64_t reinit_next(const struct ike_engine *e);
+bool conn_keep_up(const struct conn *c);
 
 /* ---- child records (ike_child.c) ---- */
 struct child *child_new(struct ike_sa *sa, const struct ike_child_cfg *cfg);

@@ -479,6 +479,9 @@ void sa_down(struct ike_sa *sa, const char *reason, bool notify_children)
 
 	if (sa->state == IKE_ST_DEAD)
 		return;
+	/* Our attempt failed before the SA was up: maybe try again. */
+	if (sa->initiator && (sa->state == IKE_ST_INIT_SENT || sa->state == IKE_ST_AUTH_SENT))
+		reinit_arm(sa);
 	while (sa->children) {
 		struct child *c = sa->children;
 

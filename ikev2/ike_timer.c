@@ -144,6 +144,8 @@ static void sa_dead_peer(struct ike_sa *sa)
 		for (struct child *ch = sa->children; ch && n < IKE_CFG_MAX_CHILDREN; ch = ch->next)
 			if (ch->cfg && ch->state != CHILD_ST_REKEYED)
 				kids[n++] = ch->cfg;
+	if (restart)
+		c->keep_up = true;	/* until the restart is answered, or terminated */
 	if (sa->state == IKE_ST_INIT_SENT || sa->state == IKE_ST_AUTH_SENT)
 		sa_down(sa, "peer not responding", true);
 	else
@@ -266,10 +268,13 @@ void ike_tick(struct ike_engine *e, uint64_t now)
 			heap_fix(e, sa->heap_idx);
 		}
 	}
+	reinit_tick(e, now);
 	sa_reap(e);
 }
 
 uint64_t ike_next_timer(const struct ike_engine *e)
 {
-	return e->heap_len ? e->heap[0]->heap_key : UINT64_MAX;
+	uint64_t t = e->heap_len ? e->heap[0]->heap_key : UINT64_MAX, r = reinit_next(e);
+
+	return r < t ? r : t;
 }

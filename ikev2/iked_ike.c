@@ -392,9 +392,15 @@ void iked_ike_status(struct iked *k, const struct iked_conn *ic, json_t *o)
 	s.seen = seen;
 	if (ic->state == IKED_IKE)
 		ike_foreach_sa(k->ike->e, ic->name, s.now_ms, status_sa, &s);
-	if (ic->state == IKED_IKE)
+	if (ic->state == IKED_IKE) {
+		int64_t retry = s.rank < 2 ? ike_conn_reinit_in(k->ike->e, ic->name, s.now_ms) : -1;
+
 		json_object_set_new(o, "state", json_string(s.rank == 3 ? "established"
-							    : s.rank == 2 ? "connecting" : "down"));
+							    : s.rank == 2 ? "connecting"
+							    : retry >= 0 ? "retrying" : "down"));
+		if (retry >= 0)
+			json_object_set_new(o, "retry_in", json_integer((json_int_t)((retry + 999) / 1000)));
+	}
 	json_object_set_new(o, "ike", s.primary ? json_deep_copy(s.primary) : json_null());
 	json_object_set_new(o, "ike_sas", s.ike_sas);
 	/* Configured children without a CHILD SA, so every child shows. */
