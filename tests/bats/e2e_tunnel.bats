@@ -72,12 +72,13 @@ applied() {
 		printf '%s' "$E2E_PSK" | cli "$r" secret set k - --type psk
 		cli "$r" conn add t "local_addrs=$(local_addr $r)" "remote_addrs=$(remote_addr $r)" \
 			"local_id=$r.e2e.test" "remote_id=$([[ $r == A ]] && echo B || echo A).e2e.test" psk=k dpd_delay=0
-		# A starts it; both sides starting at once races in iked (INITIAL_CONTACT, see the report).
-		cli "$r" child add t net "local_ts=$(local_net $r)" "remote_ts=$(remote_net $r)" \
-			"start_action=$([[ $r == A ]] && echo start || echo none)"
+		# Both start it, B first (A is not configured yet: B retries until it is).
+		cli "$r" child add t net "local_ts=$(local_net $r)" "remote_ts=$(remote_net $r)" start_action=start
 	done
-	wait_until 15 installed A
+	wait_until 30 installed A
+	wait_until 30 installed B
 	wait_until 10 pinged A
+	wait_until 10 pinged B
 	run cli A sa list
 	echo "$output"
 	[ "$status" -eq 0 ]
