@@ -93,7 +93,8 @@ function freePort() {
 }
 
 export class Agent {
-  async start() {
+  // args: more command-line options (e.g. --engine SOCKET).
+  async start(args = []) {
     this.bin = join(BUILD, 'bin/secgw-agent');
     this.dir = mkdtempSync(join(tmpdir(), 'secgw-web-'));
     this.state = join(this.dir, 'state');
@@ -104,7 +105,7 @@ export class Agent {
       this.port = await freePort();
       this.url = `http://127.0.0.1:${this.port}`;
       this.log = '';
-      this.proc = spawn(this.bin, ['--state-dir', this.state, '--listen', `127.0.0.1:${this.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.proc = spawn(this.bin, ['--state-dir', this.state, '--listen', `127.0.0.1:${this.port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       this.proc.stdout.on('data', d => { this.log += d; });
       this.proc.stderr.on('data', d => { this.log += d; });
       this.exited = new Promise(r => this.proc.once('exit', (code, sig) => r({ code, sig })));

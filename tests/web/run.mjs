@@ -9,6 +9,7 @@ import './scenarios/dashboard.mjs';
 import './scenarios/history.mjs';
 import './scenarios/bulk.mjs';
 import './scenarios/quality.mjs';
+import './scenarios/engine.mjs';
 import './scenarios/shutdown.mjs';
 
 export const USERS = {
@@ -30,6 +31,8 @@ async function setup() {
 }
 
 async function teardown(env) {
+  // What scenarios started beyond the shared agent (routers in namespaces…).
+  for (const f of (env.cleanups || []).reverse()) await f().catch(e => console.log(`# clean-up: ${e.stack || e}`));
   await env.browser.close().catch(() => {});
   try {
     await env.agent.stop();

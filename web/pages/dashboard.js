@@ -52,16 +52,23 @@ export class Live {
 }
 
 // [text, badge class] for a connection's conn-status (undefined: not loaded).
+// The connection's own `state` is iked's summary (established, connecting,
+// down); `ike.state` is one SA's step (half-open, authenticating…), shown
+// beside it while connecting. A child is listed once per SA: during a rekey
+// the old SA (rekeyed) and the new one (installed) both appear, so children
+// are counted by name, up while one of their SAs carries traffic.
+const CHILD_UP = ['installed', 'established', 'rekeying'];
 export function stateOf(st, conn) {
   if (conn && conn.enabled === false) return ['disabled', 'down'];
   if (!st) return ['down', 'down'];
   if (st.state === 'failed') return [`failed${st.error ? `: ${st.error}` : ''}`, 'bad'];
   const ike = st.ike && st.ike.state;
-  const kids = st.children || [];
-  const upKids = kids.filter(c => c.state === 'installed' || c.state === 'established').length;
-  const text = ike || st.state || 'unknown';
-  if (/established|installed/.test(text)) return [kids.length ? `up (${upKids}/${kids.length} children)` : 'up', upKids < kids.length ? 'connecting' : 'up'];
-  if (/connect|negotiat|rekey|init|auth/.test(text)) return [text, 'connecting'];
+  const names = new Map();
+  for (const c of st.children || []) names.set(c.name, names.get(c.name) || CHILD_UP.includes(c.state));
+  const upKids = [...names.values()].filter(Boolean).length;
+  const text = st.state || ike || 'unknown';
+  if (/established|installed/.test(text)) return [names.size ? `up (${upKids}/${names.size} children)` : 'up', upKids < names.size ? 'connecting' : 'up'];
+  if (/connect|negotiat|rekey|init|auth|half-open/.test(text)) return [ike && ike !== text ? `${text} (${ike})` : text, 'connecting'];
   return [text, 'down'];
 }
 

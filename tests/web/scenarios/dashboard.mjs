@@ -65,6 +65,10 @@ test('dashboard live view: conn-status from /sas becomes state, rates and a traf
         label: t.querySelector('svg.graph').getAttribute('aria-label'), acted,
         down: m.stateOf(undefined)[0], failed: m.stateOf({ state: 'failed', error: 'no such device' })[0],
         connecting: m.stateOf({ ike: { state: 'connecting' }, children: [] })[1],
+        authenticating: m.stateOf({ state: 'connecting', ike: { state: 'authenticating' }, children: [] }),
+        // iked lists a child once per SA: mid-rekey the old one and the new one.
+        rekeying: m.stateOf({ state: 'established', ike: { state: 'established' },
+          children: [{ name: 'lan', state: 'rekeyed' }, { name: 'lan', state: 'installed' }, { name: 'voip', state: 'rekeying' }] }),
       };
     }, [status(0, 0), status(50000, 10000), status(1000, 500)]);
     assert(out.state.startsWith('up (1/1 children)'), `state: ${out.state}`);
@@ -75,6 +79,8 @@ test('dashboard live view: conn-status from /sas becomes state, rates and a traf
     assert(out.label.includes('over the last 5 minutes'), `graph label: ${out.label}`);
     eq(out.acted, ['initiate hq'], 'Initiate acts on its connection');
     eq([out.down, out.failed, out.connecting], ['down', 'failed: no such device', 'connecting'], 'other states');
+    eq(out.authenticating, ['connecting (authenticating)', 'connecting'], 'the connection\'s summary first, the SA\'s step beside it');
+    eq(out.rekeying, ['up (2/2 children)', 'up'], 'children counted by name, up while rekeying');
     await shot(page, 'dashboard-live-fixture');
   });
 });
