@@ -10,13 +10,21 @@
  * for the packet paths (softirq, or bottom halves off in ndo_start_xmit, so
  * the slot of this CPU cannot be in use twice) and one for the crypto
  * worker. Sync implementations are preferred; when only an asynchronous one
- * exists (or the async_crypto parameter asks for cryptd, which tests use to
+ * exists (or the async_crypto parameter asks for one, which tests use to
  * walk this path) the SA is marked async and its packets are handed to the
  * worker (netdev.c), the only place that may wait for a completion.
- * (Debian 6.1 answers ENOENT for cryptd(rfc4106(gcm(aes))) and
- * cryptd(rfc7539esp(chacha20,poly1305)); async_crypto then takes aesni's
- * async rfc4106, which completes in place when the FPU is free: the worker
- * path is exercised, "completed later" only under FPU contention.)
+ *
+ * async_crypto wraps the AEAD in cryptd, which answers -EINPROGRESS to
+ * every request and completes it later from its own workqueue: an async
+ * implementation that merely may complete later is not enough (aesni's
+ * rfc4106 completes in place whenever the FPU is free, so with it the
+ * "completed later" branch never ran in a test). cryptd instances keep the
+ * inner algorithm's name and are called "cryptd(DRIVER)" after the inner's
+ * driver name, so "cryptd(rfc4106(gcm(aes)))" never resolves (ENOENT, and
+ * a stray instance left behind each time): the synchronous implementation
+ * is found first and cryptd asked for by its driver name, as the kernel's
+ * own SIMD wrappers do. pcrypt has the same naming and also cannot be had
+ * by name.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -78,6 +86,14 @@ void secgw_aead_free(struct esp_aead *a)
 	kfree(a);
 }
 
+/* The worker's own calls only, not a softirq that its local_bh_enable()
+ * runs on the same stack with the same current (the net stack can come
+ * back into ipsec0 from there): those must not sleep and defer instead. */
+bool secgw_in_worker(void)
+{
+	return current == READ_ONCE(secgw_worker_task) && !in_atomic() && !irqs_disabled();
+}
+
 bool secgw_aead_async(const struct esp_aead *a)
 {
 	return a->async;
@@ -96,11 +112,14 @@ struct esp_aead *secgw_aead_new(const char *alg, const u8 *key, unsigned key_len
 		return NULL;
 	}
 	if (async_crypto) {
-		/* cryptd always completes later; where the kernel will not
-		 * build it, the best implementation, async ones allowed (for
-		 * AES-GCM on x86: aesni's, which is marked async). */
-		snprintf(name, sizeof(name), "cryptd(%s)", alg);
-		a->tfm = crypto_alloc_aead(name, 0, 0);
+		a->tfm = crypto_alloc_aead(alg, 0, CRYPTO_ALG_ASYNC);
+		if (!IS_ERR(a->tfm)) {
+			snprintf(name, sizeof(name), "cryptd(%s)",
+				 crypto_tfm_alg_driver_name(crypto_aead_tfm(a->tfm)));
+			crypto_free_aead(a->tfm);
+			a->tfm = crypto_alloc_aead(name, 0, 0);
+		}
+		/* No cryptd: any implementation, async allowed. */
 		if (IS_ERR(a->tfm))
 			a->tfm = crypto_alloc_aead(alg, 0, 0);
 	} else {
@@ -148,7 +167,7 @@ fail:
 static int run(struct esp_aead *a, bool enc, const u8 nonce[ESP_AEAD_NONCE_LEN],
 	       const u8 *aad, u32 aad_len, u8 *data, u32 len, u8 *tag)
 {
-	bool worker = current == READ_ONCE(secgw_worker_task);
+	bool worker = secgw_in_worker();
 	struct slot *s;
 	int err;
 

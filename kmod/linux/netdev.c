@@ -54,11 +54,6 @@ static struct secgw_tables *tables(struct secgw_net *sn)
 				     lockdep_is_held(&sn->lock));
 }
 
-static bool in_worker(void)
-{
-	return current == READ_ONCE(secgw_worker_task);
-}
-
 static void drop(struct secgw_net *sn, struct sk_buff *skb, enum esp_drop why)
 {
 	if (why)
@@ -211,7 +206,7 @@ netdev_tx_t secgw_xmit_one(struct secgw_net *sn, struct sk_buff *skb)
 		return NETDEV_TX_OK;
 	}
 	sa = container_of(pol->sa, struct secgw_sa, core);
-	if (secgw_aead_async(sa->aead) && !in_worker()) {
+	if (secgw_aead_async(sa->aead) && !secgw_in_worker()) {
 		secgw_defer(sn, skb, SECGW_JOB_TX, 0);
 		return NETDEV_TX_OK;
 	}

@@ -140,5 +140,6 @@ struct esp_aead *secgw_aead_new(const char *alg, const u8 *key, unsigned key_len
 				  unsigned icv_len, const char **why);
 void secgw_aead_free(struct esp_aead *a);
 bool secgw_aead_async(const struct esp_aead *a);
+bool secgw_in_worker(void);
 
 #endif
