@@ -12,7 +12,7 @@ endif
 IKED_LIBS := -lmbedcrypto
 ALL_LIBS += $(IKED_LIBS)
 DEB_BUILD += libmbedtls-dev
-DEB_CHECK += clang tcpdump nftables libstrongswan-standard-plugins
+DEB_CHECK += clang libclang-rt-14-dev tcpdump nftables libstrongswan-standard-plugins
 IKED_PKGS += libmnl
 DEB_BUILD += libmnl-dev
 $(eval $(call program,secgw-iked,ikev2/main.c,$(IKED_PKGS),iked espuser espcore secgw,$(IKED_LIBS)))
