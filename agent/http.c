@@ -191,11 +191,11 @@ void etag_revision(char *out, size_t len, int64_t revision)
 	snprintf(out, len, "\"r%lld\"", (long long)revision);
 }
 
-void etag_content(char *out, size_t len, const json_t *body, const char *hidden)
+/* The tag of a representation's exact bytes (and its hidden state). */
+static void etag_of_text(char *out, size_t len, const char *text, const char *hidden)
 {
 	unsigned char h[16];
 	crypto_generichash_state st;
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	char hex[sizeof(h) * 2 + 1];
 
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
@@ -206,24 +206,37 @@ void etag_content(char *out, size_t len, const json_t *body, const char *hidden)
 	if (hidden)
 		crypto_generichash_update(&st, (const unsigned char *)hidden, strlen(hidden));
 	crypto_generichash_final(&st, h, sizeof(h));
-	free(text);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	snprintf(out, len, "\"c%s\"", hex);
 }
 
+void etag_content(char *out, size_t len, const json_t *body, const char *hidden)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	etag_of_text(out, len, text, hidden);
+	free(text);
+}
+
+/* The body is serialised once: the tag is taken from the very bytes sent. */
 enum hres reply_json_tagged(struct req *r, json_t *body, const char *hidden)
 {
 	char etag[ETAG_CONTENT_MAX];
+	char *text;
 
 	if (!body)
 		return H_FATAL;
-	etag_content(etag, sizeof(etag), body, hidden);
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!text)
+		return H_FATAL;
+	etag_of_text(etag, sizeof(etag), text, hidden);
 	reply_header(r, MHD_HTTP_HEADER_ETAG, etag);
 	if (etag_fresh(r, etag)) {
-		json_decref(body);
+		free(text);
 		return reply_empty(r, 304);
 	}
-	return reply_json(r, 200, body);
+	return reply_buf(r, 200, "application/json", text, strlen(text), free, text);
 }
 
 /* Does a comma-separated list of entity tags contain tag (strong comparison)? */
