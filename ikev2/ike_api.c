@@ -32,16 +32,23 @@ static void delete_once(struct ike_sa *sa)
 		send_raw(sa->e, &sa->local, &sa->remote, w.p, w.len);
 }
 
+/*
+ * A responder's half-open SA is not yet anyone's: IKE_SA_INIT only chose
+ * a suite, and IKE_AUTH picks the connection by identity.  It outlives a
+ * reload of the connection it was first matched to, so a peer whose
+ * IKE_SA_INIT crossed our new revision is answered under the new one (or
+ * refused, if none accepts it) instead of being dropped as unknown.
+ */
 static void conn_teardown(struct ike_engine *e, struct conn *c, const char *why)
 {
 	for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
-		if (sa->conn == c && sa->state != IKE_ST_DEAD) {
+		if (sa->conn == c && sa->state != IKE_ST_DEAD && sa->state != IKE_ST_HALF_OPEN) {
 			delete_once(sa);
 			sa_down(sa, why, true);
 		}
 	for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
 		if (sa->conn == c)
-			sa_set_conn(sa, NULL);	/* DEAD ones only, freed by the next reap */
+			sa_set_conn(sa, NULL);	/* half-open ones, and DEAD ones for the next reap */
 }
 
 static void conn_free(struct conn *c)

@@ -13,23 +13,28 @@ static const char *PSK = "simul-test-psk-0123456789";
 static const char *SUITE = "chacha20poly1305-prfsha256-x25519";
 static struct ike_child_cfg ca, cb;
 
-static void load(struct pair *pr, int i, uint8_t start)
+static void load_as(struct pair *pr, int i, const char *name, uint8_t start)
 {
 	struct ike_conn_cfg c;
 
 	if (i == 0) {
-		conn_default(&c, "net", "192.0.2.1", "192.0.2.2", "@a.example", "@b.example", PSK, SUITE);
+		conn_default(&c, name, "192.0.2.1", "192.0.2.2", "@a.example", "@b.example", PSK, SUITE);
 		child_default(&ca, "net", "10.1.0.0/24", "10.2.0.0/24", "chacha20poly1305");
 		ca.start_action = start;
 		c.children = &ca;
 	} else {
-		conn_default(&c, "net", "192.0.2.2", "192.0.2.1", "@b.example", "@a.example", PSK, SUITE);
+		conn_default(&c, name, "192.0.2.2", "192.0.2.1", "@b.example", "@a.example", PSK, SUITE);
 		child_default(&cb, "net", "10.2.0.0/24", "10.1.0.0/24", "chacha20poly1305");
 		cb.start_action = start;
 		c.children = &cb;
 	}
 	c.n_children = 1;
-	ok(ike_conn_add(pr->p[i].e, &c, pr->now) == NULL, "%s loads", pr->p[i].name);
+	ok(ike_conn_add(pr->p[i].e, &c, pr->now) == NULL, "%s loads %s", pr->p[i].name, name);
+}
+
+static void load(struct pair *pr, int i, uint8_t start)
+{
+	load_as(pr, i, "net", start);
 }
 
 static int established(const struct ike_engine *e, uint64_t *spi_i)
@@ -134,8 +139,41 @@ static void retries(void)
 	}
 }
 
+/* B answers A's IKE_SA_INIT under connection "old", then a new revision
+ * replaces "old" by "new" with the same peer before A's IKE_AUTH arrives.
+ * Nothing is authenticated yet, so the half-open SA is no SA of "old":
+ * IKE_AUTH picks whichever connection accepts the peer then. */
+static void reload_while_half_open(void)
+{
+	static struct pair pr;
+	uint64_t s0 = 0, s1 = 1;
+
+	for (int has_new = 1; has_new >= 0; has_new--) {
+		pair_init(&pr, NULL, NULL);
+		load_as(&pr, 1, "old", IKE_START_NONE);
+		load_as(&pr, 0, "new", IKE_START_START);
+		pair_deliver(&pr, 1);		/* A's IKE_SA_INIT request, B answers it */
+		ok(pr.p[1].e->n_half_open == 1, "B holds a half-open SA");
+		ok(ike_conn_remove(pr.p[1].e, "old", pr.now) == 0, "B removes old");
+		if (has_new)
+			load_as(&pr, 1, "new", IKE_START_NONE);
+		pair_run(&pr, pr.now + 5000);
+		if (has_new) {
+			ok(established(pr.p[0].e, &s0) == 1 && established(pr.p[1].e, &s1) == 1 &&
+			   s0 == s1 && children_match(&pr),
+			   "the handshake completes under B's new connection within 5 s");
+		} else {
+			ok(established(pr.p[0].e, &s0) == 0 && ev_find(&pr.p[0], "auth-failed") >= 0,
+			   "with no connection left, A's IKE_AUTH is refused at once, not left unanswered");
+			ok(pr.p[1].e->n_half_open == 0 && pr.p[1].e->n_sas == 0, "and B keeps nothing");
+		}
+		pair_free(&pr);
+	}
+}
+
 int main(void)
 {
+	reload_while_half_open();
 	simultaneous();
 	retries();
 	return tap_done();
