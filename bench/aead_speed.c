@@ -33,6 +33,7 @@ int main(int argc, char **argv)
 	static const uint8_t key[32] = { 7 };
 	struct esp_sa_params p;
 	static struct esp_sa sa;
+	static uint32_t extra[ESP_SA_EXTRA_MAX / 4];
 	const char *err;
 	unsigned long n = 0;
 
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 	p.local_ts[0].family = p.remote_ts[0].family = ESP_AF_INET;
 	p.local_ts[0].port_hi = p.remote_ts[0].port_hi = 0xffff;
 	p.aead = aead_sodium_new(alg, key, 32, &err);
-	if (!p.aead || esp_sa_init(&sa, &p)) {
+	if (!p.aead || esp_sa_init(&sa, &p, extra, sizeof(extra))) {
 		fprintf(stderr, "aead_speed: %s\n", p.aead ? "SA set-up failed" : err);
 		return 1;
 	}

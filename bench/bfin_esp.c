@@ -48,6 +48,7 @@ static int sa_make(struct esp_sa *sa, uint16_t alg, uint8_t dir)
 {
 	static const uint8_t key[KEY_LEN] = { 0x80, 0x81, 0x82, 0x83 };
 	static struct esp_sa_params p;	/* ~1.3 KiB: not on a router-sized stack */
+	static uint32_t extra[2][ESP_SA_EXTRA_MAX / 4];	/* per direction */
 	const char *err;
 
 	memset(&p, 0, sizeof(p));
@@ -67,7 +68,7 @@ static int sa_make(struct esp_sa *sa, uint16_t alg, uint8_t dir)
 		fprintf(stderr, "bfin_esp: %s\n", err);
 		return -1;
 	}
-	err = esp_sa_init(sa, &p);
+	err = esp_sa_init(sa, &p, extra[dir == ESP_DIR_IN], sizeof(extra[0]));
 	if (err) {
 		fprintf(stderr, "bfin_esp: %s\n", err);
 		return -1;

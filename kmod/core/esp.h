@@ -134,24 +134,38 @@ struct esp_tuple {
 	uint8_t src[16], dst[16];
 };
 
-struct esp_sa_params {
-	uint32_t spi;
-	uint8_t dir;		/* enum esp_dir */
-	uint8_t mode;		/* enum esp_mode */
-	uint16_t alg;		/* enum esp_alg (the ICV is 16 bytes for both) */
-	bool esn;
-	struct esp_addr src, dst;	/* outer: in = peer -> us, out = us -> peer */
-	uint16_t encap_sport, encap_dport;	/* non-zero: ESP in UDP (RFC 3948) */
-	uint32_t replay_window;		/* inbound: ESP_REPLAY_MIN..ESP_REPLAY_MAX */
-	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;	/* 0 = none */
-	uint16_t tfc_pad;	/* tunnel mode: pad inner packets up to this size */
-	uint8_t salt[ESP_AEAD_SALT_LEN];
-	uint8_t iv_mask[ESP_IV_LEN];	/* IV = seq XOR mask: unique per packet, not guessable from seq */
-	uint64_t seq_out;	/* last sequence number sent (0 for a new SA) */
-	uint64_t seq_in;	/* highest sequence number seen (0 for a new SA) */
-	uint8_t n_local_ts, n_remote_ts;
-	struct esp_sel local_ts[ESP_SEL_MAX], remote_ts[ESP_SEL_MAX];
+/*
+ * An SA's settings. The host fills a struct esp_sa_params (selectors in
+ * place); the SA keeps the same fields as a struct esp_sa_conf whose
+ * selectors point into storage sized for the SA (esp_sa_extra), so an SA
+ * with one selector a side doesn't carry room for sixteen.
+ */
+#define ESP_SA_SETTINGS \
+	uint32_t spi; \
+	uint8_t dir;		/* enum esp_dir */ \
+	uint8_t mode;		/* enum esp_mode */ \
+	uint16_t alg;		/* enum esp_alg (the ICV is 16 bytes for both) */ \
+	bool esn; \
+	struct esp_addr src, dst;	/* outer: in = peer -> us, out = us -> peer */ \
+	uint16_t encap_sport, encap_dport;	/* non-zero: ESP in UDP (RFC 3948) */ \
+	uint32_t replay_window;		/* inbound: ESP_REPLAY_MIN..ESP_REPLAY_MAX */ \
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;	/* 0 = none */ \
+	uint16_t tfc_pad;	/* tunnel mode: pad inner packets up to this size */ \
+	uint8_t salt[ESP_AEAD_SALT_LEN]; \
+	uint8_t iv_mask[ESP_IV_LEN];	/* IV = seq XOR mask: unique per packet, not guessable from seq */ \
+	uint64_t seq_out;	/* last sequence number sent (0 for a new SA) */ \
+	uint64_t seq_in;	/* highest sequence number seen (0 for a new SA) */ \
+	uint8_t n_local_ts, n_remote_ts; \
 	struct esp_aead *aead;	/* host-keyed AEAD, owned by the host */
+
+struct esp_sa_params {
+	ESP_SA_SETTINGS
+	struct esp_sel local_ts[ESP_SEL_MAX], remote_ts[ESP_SEL_MAX];
+};
+
+struct esp_sa_conf {
+	ESP_SA_SETTINGS
+	struct esp_sel *local_ts, *remote_ts;	/* in the SA's extra storage */
 };
 
 /* Per-SA counters, read by the host for list-sas; updated without locks. */
@@ -161,7 +175,7 @@ struct esp_sa_stats {
 };
 
 struct esp_sa {
-	struct esp_sa_params p;
+	struct esp_sa_conf p;
 	esp_atomic64_t seq_out;
 	esp_atomic32_t events;	/* enum esp_event bits already raised */
 	esp_lock_t lock;	/* guards replay */
@@ -177,10 +191,20 @@ struct esp_stats {
 };
 
 /*
- * Fill an SA from params after checking them; returns NULL or a static
- * message naming the bad parameter. The caller owns sa (zeroed or not).
+ * Bytes of extra storage (4-byte aligned) an SA made from p needs beside
+ * its struct: the replay ring of an inbound SA and the selectors. At most
+ * ESP_SA_EXTRA_MAX; a host that allocates an SA puts both in one block.
  */
-const char *esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p);
+size_t esp_sa_extra(const struct esp_sa_params *p);
+#define ESP_SA_EXTRA_MAX (ESP_REPLAY_WORDS_MAX * 4 + 2 * ESP_SEL_MAX * sizeof(struct esp_sel))
+
+/*
+ * Fill an SA from params after checking them; returns NULL or a static
+ * message naming the bad parameter. The caller owns sa (zeroed or not) and
+ * extra, extra_len bytes (at least esp_sa_extra(p)), for the SA's life.
+ */
+const char *esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p, void *extra,
+			size_t extra_len);
 
 /*
  * Protect the inner IP packet in b (data = its first byte) with an outbound

@@ -16,7 +16,7 @@ enum {
  * counted; both for either direction (the receiver limits what it accepts). */
 bool esp_sa_hard_expired(struct esp_sa *sa, uint32_t len, uint32_t *events)
 {
-	const struct esp_sa_params *p = &sa->p;
+	const struct esp_sa_conf *p = &sa->p;
 	uint64_t pk = esp_atomic64_read(&sa->st.packets), by = esp_atomic64_read(&sa->st.bytes);
 
 	if (esp_atomic32_read(&sa->events) & ESP_EV_HARD_EXPIRE)
@@ -31,7 +31,7 @@ bool esp_sa_hard_expired(struct esp_sa *sa, uint32_t len, uint32_t *events)
 
 void esp_sa_account(struct esp_sa *sa, uint32_t len, uint32_t *events)
 {
-	const struct esp_sa_params *p = &sa->p;
+	const struct esp_sa_conf *p = &sa->p;
 	uint64_t pk = esp_atomic64_fetch_add(&sa->st.packets, 1) + 1;
 	uint64_t by = esp_atomic64_fetch_add(&sa->st.bytes, len) + len;
 
@@ -193,7 +193,7 @@ enum esp_drop esp_output_dummy(struct esp_sa *sa, struct esp_buf *b, uint32_t le
 
 enum esp_drop esp_push_outer(const struct esp_sa *sa, struct esp_buf *b, uint8_t ttl)
 {
-	const struct esp_sa_params *p = &sa->p;
+	const struct esp_sa_conf *p = &sa->p;
 	bool udp = p->encap_dport != 0;
 	uint32_t plen = b->len + (udp ? ESP_UDP_HDR_LEN : 0);
 	uint8_t *u = NULL, *h, proto = udp ? ESP_PROTO_UDP : ESP_PROTO_ESP;

@@ -1,12 +1,25 @@
 // SPDX-License-Identifier: MIT
 #include "replay.h"
 
-void esp_replay_init(struct esp_replay *r, uint32_t window, bool esn, uint64_t top)
+uint32_t esp_replay_words(uint32_t window)
 {
-	memset(r, 0, sizeof(*r));
+	uint32_t need = (window + 31) / 32 + 1, w = 2;
+
+	while (w < need)
+		w <<= 1;
+	return w;
+}
+
+void esp_replay_init(struct esp_replay *r, uint32_t *ring, uint32_t window, bool esn,
+		     uint64_t top)
+{
+	r->top = top;
 	r->window = window;
 	r->esn = esn;
-	r->top = top;
+	r->ring = ring;
+	r->words = ring ? esp_replay_words(window) : 0;
+	if (ring)
+		memset(ring, 0, r->words * sizeof(*ring));
 }
 
 uint64_t esp_replay_infer(const struct esp_replay *r, uint32_t seq_lo)
@@ -30,7 +43,7 @@ uint64_t esp_replay_infer(const struct esp_replay *r, uint32_t seq_lo)
 
 static bool bit_is_set(const struct esp_replay *r, uint64_t seq)
 {
-	uint32_t bit = (uint32_t)seq & (ESP_REPLAY_RING_BITS - 1);
+	uint32_t bit = (uint32_t)seq & (r->words * 32 - 1);
 
 	return (r->ring[bit >> 5] >> (bit & 31)) & 1;
 }
@@ -39,7 +52,7 @@ bool esp_replay_check(const struct esp_replay *r, uint64_t seq)
 {
 	/* Sequence number 0 is never sent (RFC 4303 §3.3.3): a packet with it
 	 * is forged or from a broken peer. Without ESN the 32-bit space ends. */
-	if (seq == 0 || (!r->esn && seq > 0xffffffffu))
+	if (seq == 0 || (!r->esn && seq > 0xffffffffu) || !r->words)
 		return false;
 	if (seq > r->top)
 		return true;
@@ -57,19 +70,19 @@ bool esp_replay_update(struct esp_replay *r, uint64_t seq)
 	if (seq > r->top) {
 		uint64_t diff = (seq >> 5) - (r->top >> 5);
 
-		if (diff >= ESP_REPLAY_RING_WORDS) {
-			memset(r->ring, 0, sizeof(r->ring));
+		if (diff >= r->words) {
+			memset(r->ring, 0, r->words * sizeof(*r->ring));
 		} else {
 			uint32_t w = (uint32_t)(r->top >> 5);
 
 			while (diff--) {
 				w++;
-				r->ring[w & (ESP_REPLAY_RING_WORDS - 1)] = 0;
+				r->ring[w & (r->words - 1)] = 0;
 			}
 		}
 		r->top = seq;
 	}
-	bit = (uint32_t)seq & (ESP_REPLAY_RING_BITS - 1);
+	bit = (uint32_t)seq & (r->words * 32 - 1);
 	r->ring[bit >> 5] |= (uint32_t)1 << (bit & 31);
 	return true;
 }

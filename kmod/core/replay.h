@@ -16,21 +16,29 @@ enum {
 	ESP_REPLAY_MIN = 32,
 	ESP_REPLAY_MAX = 4096,
 	ESP_REPLAY_DEFAULT = 128,
-	/* Ring size: a power of two at least one word larger than the largest
-	 * window, so a word being cleared never holds a bit still inside it. */
-	ESP_REPLAY_RING_BITS = 8192,
-	ESP_REPLAY_RING_WORDS = ESP_REPLAY_RING_BITS / 32,
+	/* The ring of the largest window (see esp_replay_words). */
+	ESP_REPLAY_WORDS_MAX = 256,
 };
 
 struct esp_replay {
 	uint64_t top;		/* highest sequence number accepted (full 64 bits) */
 	uint32_t window;
+	uint32_t words;		/* ring length in 32-bit words, a power of two */
 	bool esn;
-	uint32_t ring[ESP_REPLAY_RING_WORDS];
+	uint32_t *ring;		/* the host's storage, esp_replay_words(window) long */
 };
 
-/* window must be ESP_REPLAY_MIN..ESP_REPLAY_MAX (checked by esp_sa_init). */
-void esp_replay_init(struct esp_replay *r, uint32_t window, bool esn, uint64_t top);
+/*
+ * Words of ring a window needs: a power of two at least one word more than
+ * the window can touch, so a word being cleared as the window slides never
+ * holds a bit still inside it (8 words for the default 128 packets).
+ */
+uint32_t esp_replay_words(uint32_t window);
+
+/* window must be ESP_REPLAY_MIN..ESP_REPLAY_MAX (checked by esp_sa_init);
+ * ring has esp_replay_words(window) words. */
+void esp_replay_init(struct esp_replay *r, uint32_t *ring, uint32_t window, bool esn,
+		     uint64_t top);
 
 /*
  * The full sequence number of a packet carrying the low 32 bits `seq_lo`
@@ -39,7 +47,8 @@ void esp_replay_init(struct esp_replay *r, uint32_t window, bool esn, uint64_t t
  */
 uint64_t esp_replay_infer(const struct esp_replay *r, uint32_t seq_lo);
 
-/* Would seq be accepted? (not zero, not left of the window, not seen) */
+/* Would seq be accepted? (not zero, not left of the window, not seen;
+ * never on a replay state without a ring, as an outbound SA's) */
 bool esp_replay_check(const struct esp_replay *r, uint64_t seq);
 
 /* Record seq as seen (after its ICV verified); false when it no longer

@@ -36,8 +36,28 @@ static bool sel_valid(const struct esp_sel *s)
 	return n && memcmp(s->lo, s->hi, n) <= 0 && s->port_lo <= s->port_hi;
 }
 
-const char *esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p)
+static uint32_t window_of(const struct esp_sa_params *p)
 {
+	return p->replay_window ? p->replay_window : ESP_REPLAY_DEFAULT;
+}
+
+size_t esp_sa_extra(const struct esp_sa_params *p)
+{
+	uint32_t w = window_of(p);
+	unsigned nl = p->n_local_ts < ESP_SEL_MAX ? p->n_local_ts : ESP_SEL_MAX;
+	unsigned nr = p->n_remote_ts < ESP_SEL_MAX ? p->n_remote_ts : ESP_SEL_MAX;
+	size_t ring = 0;
+
+	if (p->dir == ESP_DIR_IN)
+		ring = esp_replay_words(w > ESP_REPLAY_MAX ? ESP_REPLAY_MAX : w) * sizeof(uint32_t);
+	return ring + (nl + nr) * sizeof(struct esp_sel);
+}
+
+const char *esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p, void *extra,
+			size_t extra_len)
+{
+	uint32_t *ring = NULL;
+	struct esp_sel *ts;
 	unsigned i;
 
 	if (p->spi < ESP_SPI_MIN)
@@ -70,12 +90,44 @@ const char *esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p)
 			return "invalid remote traffic selector";
 	if (!p->esn && (p->seq_out > 0xffffffffu || p->seq_in > 0xffffffffu))
 		return "sequence number beyond 32 bits without ESN";
+	if (!extra || extra_len < esp_sa_extra(p))
+		return "no room for the SA's selectors and replay window";
 
 	memset(sa, 0, sizeof(*sa));
-	sa->p = *p;
+	/* The settings field by field: the two structs share them, not a layout. */
+	sa->p.spi = p->spi;
+	sa->p.dir = p->dir;
+	sa->p.mode = p->mode;
+	sa->p.alg = p->alg;
+	sa->p.esn = p->esn;
+	sa->p.src = p->src;
+	sa->p.dst = p->dst;
+	sa->p.encap_sport = p->encap_sport;
+	sa->p.encap_dport = p->encap_dport;
+	sa->p.replay_window = p->replay_window;
+	sa->p.soft_bytes = p->soft_bytes;
+	sa->p.hard_bytes = p->hard_bytes;
+	sa->p.soft_packets = p->soft_packets;
+	sa->p.hard_packets = p->hard_packets;
+	sa->p.tfc_pad = p->tfc_pad;
+	memcpy(sa->p.salt, p->salt, sizeof(sa->p.salt));
+	memcpy(sa->p.iv_mask, p->iv_mask, sizeof(sa->p.iv_mask));
+	sa->p.seq_out = p->seq_out;
+	sa->p.seq_in = p->seq_in;
+	sa->p.n_local_ts = p->n_local_ts;
+	sa->p.n_remote_ts = p->n_remote_ts;
+	sa->p.aead = p->aead;
+	/* extra: the ring (inbound only), then the local and remote selectors. */
+	if (p->dir == ESP_DIR_IN)
+		ring = extra;
+	ts = (void *)((uint8_t *)extra +
+		      (ring ? esp_replay_words(window_of(p)) * sizeof(uint32_t) : 0));
+	memcpy(ts, p->local_ts, p->n_local_ts * sizeof(*ts));
+	memcpy(ts + p->n_local_ts, p->remote_ts, p->n_remote_ts * sizeof(*ts));
+	sa->p.local_ts = ts;
+	sa->p.remote_ts = ts + p->n_local_ts;
 	esp_atomic64_set(&sa->seq_out, p->seq_out);
 	esp_lock_init(&sa->lock);
-	esp_replay_init(&sa->replay, p->replay_window ? p->replay_window : ESP_REPLAY_DEFAULT,
-			p->esn, p->seq_in);
+	esp_replay_init(&sa->replay, ring, window_of(p), p->esn, p->seq_in);
 	return NULL;
 }

@@ -190,7 +190,7 @@ static int find_sa(const struct secgw_tables *t, const struct esp_sa_params *n)
 	u32 i;
 
 	for (i = 0; i < t->n_sa; i++) {
-		const struct esp_sa_params *p = &t->sa[i]->core.p;
+		const struct esp_sa_conf *p = &t->sa[i]->core.p;
 
 		if (p->dir == n->dir && p->spi == n->spi && p->dst.family == n->dst.family &&
 		    !memcmp(p->dst.b, n->dst.b, esp_addr_len(n->dst.family)))
@@ -302,7 +302,8 @@ static int sa_add(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out;
 	err = -ENOMEM;
-	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
+	/* One block: the SA, then its selectors and replay ring (esp_sa_extra). */
+	sa = kzalloc(sizeof(*sa) + esp_sa_extra(p), GFP_KERNEL);
 	if (!sa)
 		goto out;
 	atomic_inc(&secgw_obj_sas);
@@ -314,7 +315,7 @@ static int sa_add(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	p->aead = sa->aead;
-	why = esp_sa_init(&sa->core, p);
+	why = esp_sa_init(&sa->core, p, sa + 1, esp_sa_extra(p));
 	if (why) {
 		err = fail(info, -EINVAL, why);
 		goto out;
@@ -454,7 +455,7 @@ static int put_drops(struct sk_buff *m, const esp_atomic64_t *d, bool percpu_sum
 
 static int put_sa(struct sk_buff *m, const struct secgw_sa *s)
 {
-	const struct esp_sa_params *p = &s->core.p;
+	const struct esp_sa_conf *p = &s->core.p;
 
 	if (nla_put_u8(m, SECGW_ESP_A_SA_DIR, p->dir) ||
 	    nla_put_u32(m, SECGW_ESP_A_SA_SPI, p->spi) ||
@@ -858,7 +859,7 @@ void secgw_event_acquire(struct secgw_net *sn, u32 policy_id)
 
 void secgw_event_expire(struct secgw_net *sn, const struct secgw_sa *sa, u32 ev)
 {
-	const struct esp_sa_params *p = &sa->core.p;
+	const struct esp_sa_conf *p = &sa->core.p;
 	struct sk_buff *msg;
 	void *hdr;
 

@@ -138,9 +138,11 @@ static void synchronize(struct dpu *d, uint64_t e)
 
 static void free_sa(struct esp_sa *sa)
 {
+	struct dpu_sa_node *n = node_of(sa);
+
 	aead_sodium_free(sa->p.aead);
-	sodium_memzero(sa, sizeof(*sa));
-	free(node_of(sa));
+	sodium_memzero(n, sizeof(*n));
+	free(n);
 }
 
 /*
@@ -262,8 +264,9 @@ int dpu_sa_add(struct dpu *d, const struct esp_sa_params *p, const uint8_t *key,
 	}
 	if (p->dir == ESP_DIR_OUT)
 		randombytes_buf(q.iv_mask, sizeof(q.iv_mask));
-	n = calloc(1, sizeof(*n));
-	why = n ? esp_sa_init(&n->sa, &q) : "out of memory";
+	/* One block: the node, then the SA's selectors and replay ring. */
+	n = calloc(1, sizeof(*n) + esp_sa_extra(&q));
+	why = n ? esp_sa_init(&n->sa, &q, n + 1, esp_sa_extra(&q)) : "out of memory";
 	if (why) {
 		set_err(err, errlen, "%s", why);
 		aead_sodium_free(q.aead);

@@ -17,6 +17,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct esp_sa sas[2], *slots[8];
+static uint32_t extra[2][ESP_SA_EXTRA_MAX / 4];
 static struct esp_sad sad;
 static struct esp_stats st;
 
@@ -45,7 +46,7 @@ static void setup(void)
 		memset(p.local_ts[0].hi, 0xff, 4);
 		memset(p.remote_ts[0].hi, 0xff, 4);
 		p.aead = aead_sodium_new(ESP_ALG_CHACHA20_POLY1305, key, 32, &err);
-		if (!p.aead || esp_sa_init(&sas[i], &p) || esp_sad_insert(&sad, &sas[i]))
+		if (!p.aead || esp_sa_init(&sas[i], &p, extra[i], sizeof(extra[i])) || esp_sad_insert(&sad, &sas[i]))
 			abort();
 	}
 }

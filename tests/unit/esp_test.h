@@ -138,8 +138,8 @@ static inline void iv_for(struct esp_sa_params *p, uint64_t seq, const char *ivh
 
 static inline struct esp_sa *sa_new(const struct esp_sa_params *p)
 {
-	struct esp_sa *sa = calloc(1, sizeof(*sa));
-	const char *err = esp_sa_init(sa, p);
+	struct esp_sa *sa = calloc(1, sizeof(*sa) + esp_sa_extra(p));
+	const char *err = sa ? esp_sa_init(sa, p, sa + 1, esp_sa_extra(p)) : "out of memory";
 
 	if (err) {
 		printf("# esp_sa_init: %s\n", err);

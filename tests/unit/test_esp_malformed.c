@@ -257,6 +257,41 @@ static void ip_layer(void)
 	   "IPv6: payload length beyond the buffer");
 }
 
+/* An SA's storage is sized for it: its selectors, and a replay ring for an
+ * inbound SA only; too little is refused, not overrun. */
+static void storage(void)
+{
+	static struct esp_sa_params p;
+	static uint32_t extra[ESP_SA_EXTRA_MAX / 4 + 1];
+	static struct esp_sa sa;
+	size_t need;
+	bool same = true;
+
+	sa_params(&p, ESP_DIR_IN, ESP_MODE_TUNNEL, ESP_ALG_CHACHA20_POLY1305, SPI + 2, KEY);
+	is_int(esp_sa_extra(&p), 8 * 4 + 4 * sizeof(struct esp_sel),
+	       "inbound, 2+2 selectors, window 128: 32 bytes of ring and four selectors");
+	p.dir = ESP_DIR_OUT;
+	is_int(esp_sa_extra(&p), 4 * sizeof(struct esp_sel), "outbound: the selectors alone");
+	p.dir = ESP_DIR_IN;
+	p.replay_window = ESP_REPLAY_MAX;
+	p.n_local_ts = p.n_remote_ts = ESP_SEL_MAX;
+	for (unsigned i = 0; i < ESP_SEL_MAX; i++) {
+		sel_prefix(&p.local_ts[i], ESP_AF_INET, I4B, 32);
+		sel_prefix(&p.remote_ts[i], ESP_AF_INET, I4A, 16 + i);
+	}
+	need = esp_sa_extra(&p);
+	is_int(need, ESP_SA_EXTRA_MAX, "the largest SA needs ESP_SA_EXTRA_MAX");
+	ok(esp_sa_init(&sa, &p, extra, need - 1) != NULL, "one byte short of that is refused");
+	extra[need / 4] = 0x5ec6a1u;
+	ok(esp_sa_init(&sa, &p, extra, need) == NULL && extra[need / 4] == 0x5ec6a1u,
+	   "exactly that is enough, and nothing is written past it");
+	for (unsigned i = 0; i < ESP_SEL_MAX; i++)
+		same = same && !memcmp(&sa.p.local_ts[i], &p.local_ts[i], sizeof(p.local_ts[i])) &&
+		       !memcmp(&sa.p.remote_ts[i], &p.remote_ts[i], sizeof(p.remote_ts[i]));
+	ok(same, "the SA holds all 16+16 selectors");
+	aead_sodium_free(p.aead);
+}
+
 int main(void)
 {
 	struct esp_sa_params p;
@@ -280,6 +315,7 @@ int main(void)
 	esp_layer();
 	udp_layer();
 	ip_layer();
+	storage();
 	sa_free(in);
 	sa_free(in_udp);
 	return tap_done();

@@ -166,7 +166,7 @@ static void esn_rollover(void)
 
 	pair_make(&pr, ESP_ALG_CHACHA20_POLY1305, ESP_MODE_TUNNEL, ESP_AF_INET, false, true);
 	esp_atomic64_set(&pr.out->seq_out, 0xfffffffdull);
-	esp_replay_init(&pr.in->replay, 128, true, 0xfffffff0ull);
+	esp_replay_init(&pr.in->replay, pr.in->replay.ring, 128, true, 0xfffffff0ull);
 	for (i = 0; i < 4; i++) {	/* seq 0xfffffffe, 0xffffffff, 2^32, 2^32+1 */
 		tbuf_set(&t[i], pkt, n);
 		good = good && esp_output(pr.out, &t[i].b, &pr.st, &ev) == ESP_OK;

@@ -7,9 +7,31 @@
 #include "esp_test.h"
 #include "kmod/core/replay.h"
 
+/* Rings sized exactly as an SA gets them; a canary word after each ring
+ * catches a write past its end. */
+enum { CANARY = 0x5ec6a1u };
+static uint32_t ring[ESP_REPLAY_WORDS_MAX + 1];
+
+static void init(struct esp_replay *r, uint32_t window, bool esn, uint64_t top)
+{
+	esp_replay_init(r, ring, window, esn, top);
+	ring[esp_replay_words(window)] = CANARY;
+}
+
 static bool accept(struct esp_replay *r, uint64_t seq)
 {
 	return esp_replay_check(r, seq) && esp_replay_update(r, seq);
+}
+
+enum { RING_BITS_MAX = ESP_REPLAY_WORDS_MAX * 32 };
+
+/* Each window's ring: a power of two of words, one more than it can touch. */
+static void ring_sizes(void)
+{
+	ok(esp_replay_words(32) == 2 && esp_replay_words(64) == 4 && esp_replay_words(128) == 8 &&
+	   esp_replay_words(4096) == ESP_REPLAY_WORDS_MAX && esp_replay_words(100) == 8,
+	   "ring words: 2 for 32 packets, 8 for the default 128, %u for 4096",
+	   (unsigned)ESP_REPLAY_WORDS_MAX);
 }
 
 static void in_order_and_duplicates(void)
@@ -17,7 +39,7 @@ static void in_order_and_duplicates(void)
 	struct esp_replay r;
 	bool all = true;
 
-	esp_replay_init(&r, 128, false, 0);
+	init(&r, 128, false, 0);
 	ok(!esp_replay_check(&r, 0), "sequence number 0 is refused");
 	for (uint64_t s = 1; s <= 1000; s++)
 		all = all && accept(&r, s);
@@ -33,7 +55,7 @@ static void reordered(void)
 {
 	struct esp_replay r;
 
-	esp_replay_init(&r, 64, false, 0);
+	init(&r, 64, false, 0);
 	ok(accept(&r, 10), "10 first");
 	ok(accept(&r, 5), "then 5 (late, inside the window)");
 	ok(accept(&r, 7), "then 7");
@@ -56,13 +78,14 @@ static void edges(void)
 		uint32_t w = sizes[i];
 		uint64_t top = 100000;
 
-		esp_replay_init(&r, w, false, 0);
+		init(&r, w, false, 0);
 		good = good && accept(&r, top);
 		good = good && accept(&r, top - w + 1);	/* the oldest still inside */
 		good = good && !accept(&r, top - w);	/* the first outside */
-		good = good && accept(&r, top + 5 * ESP_REPLAY_RING_BITS);	/* jump past the ring */
-		good = good && accept(&r, top + 5 * ESP_REPLAY_RING_BITS - 1);
+		good = good && accept(&r, top + 5 * RING_BITS_MAX);	/* jump past the ring */
+		good = good && accept(&r, top + 5 * RING_BITS_MAX - 1);
 		good = good && !accept(&r, top);	/* long gone */
+		good = good && ring[esp_replay_words(w)] == CANARY;
 		if (!good)
 			printf("# window %u failed\n", (unsigned)w);
 	}
@@ -76,20 +99,46 @@ static void ring_laps(void)
 	struct esp_replay r;
 	bool all = true;
 
-	esp_replay_init(&r, 4096, false, 0);
-	for (uint64_t s = 1; s <= 5 * ESP_REPLAY_RING_BITS; s += 3)
+	init(&r, 4096, false, 0);
+	for (uint64_t s = 1; s <= 5 * RING_BITS_MAX; s += 3)
 		all = all && accept(&r, s);
-	for (uint64_t s = 5 * ESP_REPLAY_RING_BITS - 3000; s <= 5 * ESP_REPLAY_RING_BITS; s++)
+	for (uint64_t s = 5 * RING_BITS_MAX - 3000; s <= 5 * RING_BITS_MAX; s++)
 		if ((s - 1) % 3 != 0)
 			all = all && accept(&r, s);
 	ok(all, "five laps of the ring, then filling the holes of the last 3000");
+}
+
+/* The same with the smallest rings, which lap every 64 to 256 packets. */
+static void small_ring_laps(void)
+{
+	static const uint32_t sizes[] = { 32, 33, 64, 128 };
+	bool all = true;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct esp_replay r;
+		uint32_t w = sizes[i], bits = esp_replay_words(w) * 32;
+		uint64_t end = 7 * (uint64_t)bits;
+
+		init(&r, w, false, 0);
+		for (uint64_t s = 1; s <= end; s += 3)
+			all = all && accept(&r, s);
+		for (uint64_t s = end - w + 1; s <= end; s++)
+			if ((s - 1) % 3 != 0)
+				all = all && accept(&r, s);
+			else
+				all = all && !accept(&r, s);
+		all = all && !accept(&r, end - w) && ring[esp_replay_words(w)] == CANARY;
+		if (!all)
+			printf("# window %u failed\n", (unsigned)w);
+	}
+	ok(all, "windows of 32 to 128 packets: seven laps of their small rings, then the holes");
 }
 
 static void esn(void)
 {
 	struct esp_replay r;
 
-	esp_replay_init(&r, 128, true, 0xfffffff0ull);
+	init(&r, 128, true, 0xfffffff0ull);
 	is_int(esp_replay_infer(&r, 0xfffffff5u), 0xfffffff5ull, "ESN: low half ahead, same subspace");
 	is_int(esp_replay_infer(&r, 0x00000003u), 0x100000003ull, "ESN: small low half means the next subspace");
 	ok(accept(&r, 0x100000003ull), "ESN: 2^32+3 accepted across the boundary");
@@ -104,17 +153,19 @@ static void esn(void)
 	is_int(esp_replay_infer(&r, 0xffffff00u), 0x1ffffff00ull, "ESN: left of the window infers far ahead");
 	ok(!esp_replay_check(&r, 0xffffff00ull), "ESN: the old-subspace reading is outside the window");
 
-	esp_replay_init(&r, 32, true, 0);
+	init(&r, 32, true, 0);
 	is_int(esp_replay_infer(&r, 0xfffffff0u), 0xfffffff0ull,
 	       "ESN: with no previous subspace, a large low half stays in subspace 0");
 }
 
 int main(void)
 {
+	ring_sizes();
 	in_order_and_duplicates();
 	reordered();
 	edges();
 	ring_laps();
+	small_ring_laps();
 	esn();
 	return tap_done();
 }
