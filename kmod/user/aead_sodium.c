@@ -17,6 +17,7 @@
 
 #include <mbedtls/gcm.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "kmod/core/aead.h"
@@ -41,6 +42,20 @@ struct esp_aead {
 		uint8_t sodium_gcm[sizeof(crypto_aead_aes256gcm_state) + SODIUM_GCM_ALIGN];
 	} u;
 };
+
+/* Bytes an AEAD of this kind takes: the key alone for ChaCha20-Poly1305
+ * (an SA's key costs 40 bytes, not the 500 of libsodium's GCM state). */
+static size_t aead_size(uint16_t alg, enum aead_impl impl)
+{
+	const struct esp_aead *a = NULL;
+	size_t head = offsetof(struct esp_aead, u);
+
+	if (alg == ESP_ALG_CHACHA20_POLY1305)
+		return head + sizeof(a->u.chacha_key);
+	if (impl == AEAD_IMPL_SODIUM)
+		return head + sizeof(a->u.sodium_gcm);
+	return head + sizeof(a->u.gcm);
+}
 
 static crypto_aead_aes256gcm_state *sodium_gcm(struct esp_aead *a)
 {
@@ -107,7 +122,7 @@ struct esp_aead *aead_sodium_new_impl(uint16_t alg, enum aead_impl impl, const u
 		*err = "libsodium's AES-256-GCM needs AES-NI and PCLMUL, which this CPU lacks";
 		return NULL;
 	}
-	a = calloc(1, sizeof(*a));
+	a = calloc(1, aead_size(alg, impl));
 	if (!a) {
 		*err = "out of memory";
 		return NULL;
@@ -143,7 +158,7 @@ void aead_sodium_free(struct esp_aead *a)
 		return;
 	if (a->alg == ESP_ALG_AES_GCM_16 && a->impl == AEAD_IMPL_MBEDTLS)
 		mbedtls_gcm_free(&a->u.gcm);	/* wipes and frees the key schedule */
-	sodium_memzero(a, sizeof(*a));
+	sodium_memzero(a, aead_size(a->alg, a->impl));
 	free(a);
 }
 
