@@ -120,6 +120,39 @@ void sa_send_response(struct ike_sa *sa, const struct wbuf *w)
 
 /* ---- tasks: queued exchanges, one outstanding at a time ---- */
 
+bool sa_task_insert(struct ike_sa *sa, unsigned at, struct task t)
+{
+	if (sa->n_tasks == sa->cap_tasks) {
+		unsigned nc = sa->cap_tasks ? 2 * sa->cap_tasks : 2;
+		struct task *q;
+
+		if (sa->n_tasks >= IKE_TASKS_MAX)
+			return false;
+		if (nc > IKE_TASKS_MAX)
+			nc = IKE_TASKS_MAX;
+		if (!(q = realloc(sa->tasks, nc * sizeof(*q))))
+			return false;
+		sa->tasks = q;
+		sa->cap_tasks = nc;
+	}
+	if (at > sa->n_tasks)
+		at = sa->n_tasks;
+	memmove(&sa->tasks[at + 1], &sa->tasks[at], (sa->n_tasks - at) * sizeof(sa->tasks[0]));
+	sa->tasks[at] = t;
+	sa->n_tasks++;
+	return true;
+}
+
+/* An idle SA (most of them, most of the time) holds no queue. */
+static void tasks_trim(struct ike_sa *sa)
+{
+	if (sa->n_tasks == 0 && sa->tasks) {
+		free(sa->tasks);
+		sa->tasks = NULL;
+		sa->cap_tasks = 0;
+	}
+}
+
 void sa_queue(struct ike_sa *sa, enum task_kind k, const struct ike_child_cfg *cfg,
 	      struct child *c)
 {
@@ -128,18 +161,10 @@ void sa_queue(struct ike_sa *sa, enum task_kind k, const struct ike_child_cfg *c
 			return;
 	if (sa->act.kind == k && sa->act.child == c && c)
 		return;
-	if (sa->n_tasks >= IKE_TASKS_MAX) {
-		log_warn("IKE SA %s: too many queued exchanges, dropping one", sa_name(sa));
-		return;
-	}
 	/* Deletes go first: nothing else should start on what is going away. */
-	if (k == TASK_IKE_DELETE) {
-		memmove(&sa->tasks[1], &sa->tasks[0], sa->n_tasks * sizeof(sa->tasks[0]));
-		sa->tasks[0] = (struct task){ k, cfg, c };
-		sa->n_tasks++;
-		return;
-	}
-	sa->tasks[sa->n_tasks++] = (struct task){ k, cfg, c };
+	if (!sa_task_insert(sa, k == TASK_IKE_DELETE ? 0 : sa->n_tasks, (struct task){ k, cfg, c }))
+		log_warn("IKE SA %s: too many queued exchanges (or out of memory), dropping one",
+			 sa_name(sa));
 }
 
 void sa_run(struct ike_sa *sa)
@@ -152,6 +177,7 @@ void sa_run(struct ike_sa *sa)
 
 		memmove(&sa->tasks[0], &sa->tasks[1], (sa->n_tasks - 1) * sizeof(sa->tasks[0]));
 		sa->n_tasks--;
+		tasks_trim(sa);
 		/* Only the delete of the SA itself may start before it is up. */
 		if (sa->state != IKE_ST_ESTABLISHED && t.kind != TASK_IKE_INIT &&
 		    t.kind != TASK_IKE_AUTH && t.kind != TASK_IKE_DELETE) {

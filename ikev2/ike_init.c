@@ -253,9 +253,10 @@ int ike_init_process(struct ike_sa *sa, struct exch *x, struct ike_msg *m)
 	float_ports(sa, peer_natt);
 	sa_set_state(sa, IKE_ST_AUTH_SENT);
 	/* IKE_AUTH goes next, before anything queued. */
-	memmove(&sa->tasks[1], &sa->tasks[0], sa->n_tasks * sizeof(sa->tasks[0]));
-	sa->tasks[0] = (struct task){ TASK_IKE_AUTH, NULL, NULL };
-	sa->n_tasks++;
+	if (!sa_task_insert(sa, 0, (struct task){ TASK_IKE_AUTH, NULL, NULL })) {
+		sa_down(sa, "out of memory", true);
+		return -1;
+	}
 	sa->msgid_out = 1;
 	return 0;
 }

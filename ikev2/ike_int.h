@@ -156,8 +156,8 @@ struct ike_sa {
 	uint16_t resp_len, resp_cap;
 	bool resp_valid;
 	struct exch act;
-	struct task tasks[IKE_TASKS_MAX];
-	unsigned n_tasks;
+	struct task *tasks;		/* queued, allocated while any are (sa_task_insert) */
+	unsigned n_tasks, cap_tasks;
 	struct child *children;
 	struct handshake *hs;
 	uint64_t created, established, last_in;
@@ -238,6 +238,9 @@ void sa_down(struct ike_sa *sa, const char *reason, bool notify_children);
 void sa_queue(struct ike_sa *sa, enum task_kind k, const struct ike_child_cfg *cfg,
 	      struct child *c);
 void sa_run(struct ike_sa *sa);
+/* Put t at position `at` of the queue (0: next); false when the queue is
+ * at IKE_TASKS_MAX or memory ran out. */
+bool sa_task_insert(struct ike_sa *sa, unsigned at, struct task t);
 void sa_emit(struct ike_sa *sa, enum ike_event_type t, const struct child *c, const char *reason);
 void ike_emit_neg(struct ike_engine *e, const char *conn, const char *stage, const char *reason);
 void send_raw(struct ike_engine *e, const struct ike_endpoint *from,

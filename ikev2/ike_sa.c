@@ -376,6 +376,7 @@ void sa_free(struct ike_sa *sa)
 	e->st.ike_sas = (uint32_t)e->n_sas;
 	e->st.half_open = (uint32_t)e->n_half_open;
 	hs_free(sa->hs);
+	free(sa->tasks);
 	free(sa->resp);
 	free(sa->act.req);
 	sodium_memzero(sa, sizeof(*sa));
