@@ -127,7 +127,7 @@ static bool survives(const struct ike_sa *a, const struct ike_sa *b)
  */
 static void drop_duplicate(struct ike_sa *sa)
 {
-	for (struct ike_sa *o = sa->e->sas; o; o = o->next) {
+	for (struct ike_sa *o = sa_by_peer_id(sa->e, &sa->peer_id); o; o = o->inext) {
 		struct ike_sa *loser;
 
 		if (o == sa || o->conn != sa->conn || o->state != IKE_ST_ESTABLISHED ||
@@ -301,11 +301,16 @@ static void auth_reject(struct ike_sa *sa, struct ike_msg *m, const char *why)
  */
 static void initial_contact(struct ike_sa *sa)
 {
-	for (struct ike_sa *o = sa->e->sas; o; o = o->next)
+	struct ike_sa *o;
+
+again:	/* from the top after each: what sa_down sets off may re-file the chain */
+	for (o = sa_by_peer_id(sa->e, &sa->peer_id); o; o = o->inext)
 		if (o != sa && o->conn == sa->conn && o->state == IKE_ST_ESTABLISHED &&
 		    o->established < sa->created &&
-		    ike_id_equal(&o->peer_id, &sa->peer_id) && ike_id_equal(&o->my_id, &sa->my_id))
+		    ike_id_equal(&o->peer_id, &sa->peer_id) && ike_id_equal(&o->my_id, &sa->my_id)) {
 			sa_down(o, "replaced (INITIAL_CONTACT from peer)", true);
+			goto again;
+		}
 }
 
 void auth_respond(struct ike_sa *sa, struct ike_msg *m)

@@ -472,9 +472,11 @@ struct ike_engine *ike_engine_new(const struct ike_opts *o, const struct ike_env
 	e->hash_size = 64;
 	e->hash = calloc(e->hash_size, sizeof(*e->hash));
 	e->phash = calloc(e->hash_size, sizeof(*e->phash));
-	if (!e->hash || !e->phash) {
+	e->ihash = calloc(e->hash_size, sizeof(*e->ihash));
+	if (!e->hash || !e->phash || !e->ihash) {
 		free(e->hash);
 		free(e->phash);
+		free(e->ihash);
 		free(e);
 		return NULL;
 	}
@@ -491,7 +493,8 @@ void ike_engine_free(struct ike_engine *e)
 	if (!e)
 		return;
 	while (e->sas) {
-		e->sas->state = IKE_ST_DEAD;
+		e->sas->state = IKE_ST_DEAD;	/* quietly: the engine goes, not the SA */
+		e->n_dead++;
 		sa_free(e->sas);
 	}
 	while (e->conns) {
@@ -504,6 +507,7 @@ void ike_engine_free(struct ike_engine *e)
 	}
 	free(e->hash);
 	free(e->phash);
+	free(e->ihash);
 	free(e->chash);
 	free(e->nhash);
 	free(e->heap);

@@ -112,7 +112,6 @@ struct exch {
 	uint8_t dh_priv[IKE_X25519_LEN];
 	uint8_t nonce[IKE_NONCE_LEN];
 	uint64_t new_spi;		/* IKE_REKEY: our SPI of the new SA */
-	struct ike_sa *new_sa;		/* IKE_REKEY: created on completion */
 };
 
 struct task {
@@ -137,6 +136,8 @@ struct handshake {
 
 struct ike_sa {
 	struct ike_sa *hnext;		/* by local SPI */
+	struct ike_sa *inext;		/* once established: by the peer's identity */
+	bool iindexed;
 	struct ike_sa *pnext;		/* responders: by the initiator's SPI */
 	bool pindexed;
 	struct ike_sa *next;		/* all SAs */
@@ -169,6 +170,7 @@ struct ike_sa {
 	struct ike_sa *passive_new;
 	uint8_t min_nonce[IKE_NONCE_KEEP];
 	struct ike_sa *rekeyed_to;	/* REKEYED: the SA that replaced this one */
+	bool pointed_at;		/* some SA's passive_new or rekeyed_to is this one */
 	bool superseded;		/* replaced by a rekey: its end is no ike-down */
 	bool redundant;			/* lost a rekey collision; the peer should delete it */
 	bool restart_on_down;
@@ -187,6 +189,8 @@ struct ike_engine {
 	struct conn *conns;
 	struct ike_sa *sas;
 	struct ike_sa **hash, **phash;	/* by our SPI; responders by SPIi */
+	struct ike_sa **ihash;		/* established ones by peer identity (same size) */
+	size_t n_dead;			/* DEAD SAs waiting for sa_reap */
 	size_t hash_size, n_sas, n_half_open, n_children;
 	struct child **chash;		/* CHILD SAs by inbound SPI */
 	size_t chash_size;
@@ -222,6 +226,9 @@ void sa_set_spis(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r);
 struct ike_sa *sa_by_spi(struct ike_engine *e, uint64_t local_spi);
 /* A responder SA by the initiator's SPI and address (IKE_SA_INIT retransmissions). */
 struct ike_sa *sa_by_peer(struct ike_engine *e, uint64_t spi_i, const struct ike_endpoint *from);
+/* The first of the SAs that were established with a peer of this identity
+ * (follow ->inext; each still needs ike_id_equal, buckets are shared). */
+struct ike_sa *sa_by_peer_id(struct ike_engine *e, const struct ike_id *id);
 void sa_set_conn(struct ike_sa *sa, struct conn *c);
 struct conn *conn_find(struct ike_engine *e, const char *name);
 int conn_index(struct ike_engine *e, struct conn *c);

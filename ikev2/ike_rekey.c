@@ -79,6 +79,7 @@ static void supersede(struct ike_sa *old, struct ike_sa *n)
 {
 	old->superseded = true;
 	old->rekeyed_to = n;
+	n->pointed_at = true;
 	old->rekey_at = old->dpd_at = old->keepalive_at = 0;
 	sa_set_state(old, IKE_ST_REKEYED);
 }
@@ -271,6 +272,7 @@ void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *m, struct wbuf *
 		/* A collision: which one survives is settled when our own
 		 * rekey's response arrives. */
 		sa->passive_new = ns;
+		ns->pointed_at = true;
 		keep_min(sa->min_nonce, ni, ni_len, nr, sizeof(nr));
 		return;
 	}

@@ -89,24 +89,69 @@ static void hash_remove(struct ike_engine *e, struct ike_sa *sa)
 	sa->pindexed = false;
 }
 
+/* By peer identity: what INITIAL_CONTACT and duplicate detection look
+ * for, without walking every SA for every new one. */
+static size_t id_bucket(const struct ike_engine *e, const struct ike_id *id)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a over what ike_id_equal compares */
+
+	h = (h ^ id->type) * 16777619u;
+	h = (h ^ id->any) * 16777619u;
+	for (unsigned i = 0; i < id->len; i++)
+		h = (h ^ id->data[i]) * 16777619u;
+	return h & (e->hash_size - 1);
+}
+
+static void id_insert(struct ike_engine *e, struct ike_sa *sa)
+{
+	size_t b = id_bucket(e, &sa->peer_id);
+
+	sa->inext = e->ihash[b];
+	e->ihash[b] = sa;
+	sa->iindexed = true;
+}
+
+static void id_remove(struct ike_engine *e, struct ike_sa *sa)
+{
+	if (!sa->iindexed)
+		return;
+	for (struct ike_sa **pp = &e->ihash[id_bucket(e, &sa->peer_id)]; *pp; pp = &(*pp)->inext)
+		if (*pp == sa) {
+			*pp = sa->inext;
+			break;
+		}
+	sa->iindexed = false;
+}
+
+struct ike_sa *sa_by_peer_id(struct ike_engine *e, const struct ike_id *id)
+{
+	return e->ihash[id_bucket(e, id)];
+}
+
 static void hash_grow(struct ike_engine *e)
 {
 	size_t n = e->hash_size * 2;
 	struct ike_sa **h = calloc(n, sizeof(*h)), **p = calloc(n, sizeof(*p));
+	struct ike_sa **ih = calloc(n, sizeof(*ih));
 
-	if (!h || !p) {
+	if (!h || !p || !ih) {
 		free(h);
 		free(p);
+		free(ih);
 		return;		/* longer chains, still correct */
 	}
 	free(e->hash);
 	free(e->phash);
+	free(e->ihash);
 	e->hash = h;
 	e->phash = p;
+	e->ihash = ih;
 	e->hash_size = n;
 	for (struct ike_sa *sa = e->sas; sa; sa = sa->next) {
 		sa->pindexed = false;
 		hash_insert(e, sa);
+		if (sa->iindexed)
+			id_insert(e, sa);
 	}
 }
 
@@ -331,6 +376,10 @@ void sa_set_state(struct ike_sa *sa, enum ike_state st)
 		e->n_half_open--;
 	if (st == IKE_ST_HALF_OPEN)
 		e->n_half_open++;
+	if (st == IKE_ST_ESTABLISHED && !sa->iindexed)
+		id_insert(e, sa);	/* the peer's identity is known from here on */
+	if (st == IKE_ST_DEAD)
+		e->n_dead++;
 	sa->state = st;
 	e->st.half_open = (uint32_t)e->n_half_open;
 	sa_timers(sa);
@@ -355,22 +404,24 @@ void sa_free(struct ike_sa *sa)
 		child_free(sa->children, true, NULL);
 	if (sa->state == IKE_ST_HALF_OPEN && e->n_half_open)
 		e->n_half_open--;
+	if (sa->state == IKE_ST_DEAD && e->n_dead)
+		e->n_dead--;
 	sa_set_conn(sa, NULL);
 	hash_remove(e, sa);
+	id_remove(e, sa);
 	timer_del(e, sa);
 	for (pp = &e->sas; *pp; pp = &(*pp)->next)
 		if (*pp == sa) {
 			*pp = sa->next;
 			break;
 		}
-	/* Anyone pointing at us loses the pointer, not the memory. */
-	for (struct ike_sa *o = e->sas; o; o = o->next) {
+	/* Anyone pointing at us loses the pointer, not the memory (only a
+	 * rekey's SAs are pointed at: no walk of every SA for every end). */
+	for (struct ike_sa *o = sa->pointed_at ? e->sas : NULL; o; o = o->next) {
 		if (o->passive_new == sa)
 			o->passive_new = NULL;
 		if (o->rekeyed_to == sa)
 			o->rekeyed_to = NULL;
-		if (o->act.new_sa == sa)
-			o->act.new_sa = NULL;
 	}
 	e->n_sas--;
 	e->st.ike_sas = (uint32_t)e->n_sas;
@@ -387,6 +438,8 @@ void sa_reap(struct ike_engine *e)
 {
 	struct ike_sa *sa = e->sas, *next;
 
+	if (!e->n_dead)
+		return;		/* every input and tick comes here: no walk for nothing */
 	for (; sa; sa = next) {
 		next = sa->next;
 		if (sa->state == IKE_ST_DEAD)
