@@ -92,6 +92,15 @@ static int user_open(struct dp *dp, const struct dp_options *o, char *err, size_
 		return -1;
 	}
 	log_info("user datapath: TUN %s", dpu_tun_name(u));
+	/* The two AES-GCM libraries differ in speed and in timing safety:
+	 * say which one this CPU gets (aead_sodium.h). */
+	{
+		const char *gcm = aead_sodium_impl_name(ENCR_AES_GCM_16);
+
+		log_info("user datapath: AES-256-GCM from %s, ChaCha20-Poly1305 from %s",
+			 gcm ? gcm : "nowhere (unavailable on this CPU)",
+			 aead_sodium_impl_name(ENCR_CHACHA20_POLY1305));
+	}
 	return 0;
 }
 

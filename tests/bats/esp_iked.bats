@@ -180,7 +180,7 @@ JSON
 	[[ $output == *"connections[0].children[0].manual.key_in"* ]]
 	[[ $output == *"connections[0].children[0].manual.key_out"*"missing"* ]]
 	[[ $output == *"nothing installed"* ]]
-	! ip -n "$ns" link show esptst0 2>/dev/null
+	! ip -n "$ns" link show esptst0 2>/dev/null || false
 	[ ! -e "$DIR/bad.sock" ]
 }
 
@@ -201,10 +201,10 @@ JSON
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ]
 	grep -q "connection one removed" "$DIR/A2.log"
-	! ip -n "$NSA" link show "$tun" 2>/dev/null
+	! ip -n "$NSA" link show "$tun" 2>/dev/null || false
 	[ -z "$(ip -n "$NSA" route show table 1516 2>/dev/null)" ]
-	! ip -n "$NSA" rule | grep -q 'lookup 1516'
-	! ip -n "$NSA" -6 rule | grep -q 'lookup 1516'
+	! ip -n "$NSA" rule | grep -q 'lookup 1516' || false
+	! ip -n "$NSA" -6 rule | grep -q 'lookup 1516' || false
 	[ ! -e "$DIR/A.sock" ]
 	iked_start A	# for teardown symmetry
 }

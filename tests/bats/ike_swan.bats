@@ -5,7 +5,8 @@
 # (kernel-libipsec): tunnels negotiated either way with both suites, and
 # over IPv6, carry ping and TCP both ways; INVALID_KE_PAYLOAD; COOKIEs under
 # a half-open flood; rekeys while traffic flows, and rekeys that cross;
-# failures explained on both sides; liveness, terminate, shutdown, trap. What each side believes comes from
+# failures explained on both sides; liveness, terminate, shutdown, trap; a
+# second CHILD SA on the same IKE SA from either side. What each side believes comes from
 # its own mouth: secgw-iked's events and list-sas, swanctl --list-sas and
 # charon's log.
 #
@@ -57,12 +58,17 @@ teardown() {
 	return 0
 }
 
-# swan CONF-VARS...: charon's swanctl.conf for this topology, and start it.
-swan() {
+# swan_conf CONF-VARS...: charon's swanctl.conf for this topology.
+swan_conf() {
 	env SWAN_LOCAL_ADDRS=192.0.2.2 SWAN_REMOTE_ADDRS=192.0.2.1 SWAN_LOCAL_ID=b.swan.test \
 		SWAN_REMOTE_ID=a.swan.test SWAN_PSK=$PSK SWAN_LOCAL_TS=10.2.0.0/24 \
 		SWAN_REMOTE_TS=10.1.0.0/24 "$@" bash -c \
-		"source '$SECGW_ROOT/tests/tools/swan.bash'; swan_conn_conf" >"$DIR/B/swanctl.conf"
+		"source '$SECGW_ROOT/tests/tools/swan.bash'; swan_conn_conf"
+}
+
+# swan CONF-VARS...: that configuration, and start charon with it.
+swan() {
+	swan_conf "$@" >"$DIR/B/swanctl.conf"
 	swan_start "$DIR/B" "$NSB"
 }
 
@@ -277,7 +283,7 @@ cross() {
 	wait_until 20 bash -c "[[ \$($IKE_PY '$CTL' ctl '$DIR/A.sock' '{\"id\":1,\"cmd\":\"list-sas\"}' | jq '.result.connections[0].ike_sas | length') -eq 1 ]]"
 	wait_until 10 bash -c "[[ \$(STRONGSWAN_CONF='$DIR/B/strongswan.conf' swanctl --list-sas --noblock --uri unix://$DIR/B/charon.vici | grep -c ESTABLISHED) -eq 1 ]]"
 	grep 'collision' "$DIR/A.log" "$DIR/B/charon.log" | sed 's/^/# /' >&3
-	! ev A '.event == "child-down" or .event == "ike-down"'
+	! ev A '.event == "child-down" or .event == "ike-down"' || false
 	wait_until 15 one_child_agreed
 	wait_until 5 pinged "$NSA" 10.1.0.1 10.2.0.1
 }
@@ -302,7 +308,7 @@ cross() {
 	echo "# $((600 - n)) of 600 echoes lost across $(ev_count A '.event == "rekeyed"') rekeys" >&3
 	[ "$n" -ge 597 ]
 	[ "$(ev_count A '.event == "rekeyed" and .child == "net"')" -ge 3 ]
-	! ev A '.event == "child-down" or .event == "ike-down"'
+	! ev A '.event == "child-down" or .event == "ike-down"' || false
 	# Old SAs are gone on both sides: one IKE SA, one CHILD SA each.
 	wait_until 10 installed_is 1
 	wait_until 10 child_is A t installed
@@ -320,7 +326,7 @@ cross() {
 	no_swan_sa
 	[ "$(sa A '.connections[0].state')" = down ]
 	[ "$(sa A '.connections[0].children[0].state')" = down ]
-	! ev A '.event == "ike-up"'
+	! ev A '.event == "ike-up"' || false
 }
 
 @test "wrong PSK, strongSwan initiates: we refuse and say why" {
@@ -363,7 +369,7 @@ cross() {
 	swan_initiate 5 || true
 	wait_until 10 ev A '.event == "negotiation-failed" and (.reason | test("TSi 10.8.0.0/24 shares nothing with our 10.2.0.0/24"))'
 	ev A '.event == "negotiation-failed" and (.accepted | index("TSi 10.2.0.0/24"))'
-	! swan_child_installed "$DIR/B" net
+	! swan_child_installed "$DIR/B" net || false
 }
 
 @test "narrowing: strongSwan offers more, we narrow to our policy, and the narrowed tunnel carries traffic" {
@@ -407,7 +413,7 @@ cross() {
 	wait_until 5 ev A '.event == "ike-down" and .reason == "deleted"'
 	[ "$(sa A '.connections[0].state')" = down ]
 	[ "$(ctl A '{"id":1,"cmd":"stats"}' | jq .result.ike.children_installed)" -eq 0 ]
-	! pinged "$NSA" 10.1.0.1 10.2.0.1
+	! pinged "$NSA" 10.1.0.1 10.2.0.1 || false
 	swan_initiate
 	wait_until 10 child_is A t installed
 	swan_ctl "$DIR/B" --terminate --ike net --timeout 10 >/dev/null
@@ -423,11 +429,65 @@ cross() {
 	charon_log 'received DELETE for IKE_SA'
 }
 
+# Charon's configuration with a second child, net2 (10.2.1.0/24 ===
+# 10.1.1.0/24), after the first.
+swan_two_children() {
+	swan_conf | awk '
+		{ print }
+		/^\t\t\t}$/ && !done {
+			print "\t\t\tnet2 {"
+			print "\t\t\t\tlocal_ts = 10.2.1.0/24"
+			print "\t\t\t\tremote_ts = 10.1.1.0/24"
+			print "\t\t\t\tesp_proposals = chacha20poly1305"
+			print "\t\t\t}"
+			done = 1
+		}' >"$DIR/B/swanctl.conf"
+	swan_start "$DIR/B" "$NSB"
+}
+
+ike_sa_count() { sa A '.connections[0].ike_sas | length'; }
+no_swan_net2() { ! swan_sas | grep -q '^ *net2:'; }
+net2_ups_are() { [[ $(ev_count A '.event == "child-up" and .child == "net2"') -eq $1 ]]; }
+
+@test "a second CHILD SA on the same IKE SA (CREATE_CHILD_SA), made by either side, carries its own traffic" {
+	ip -n "$NSA" addr add 10.1.1.1/24 dev lo
+	ip -n "$NSB" addr add 10.2.1.1/24 dev lo
+	swan_two_children
+	ike_load A "$(ike_conf t 192.0.2.1 192.0.2.2 a.swan.test b.swan.test 10.1.0.0/24 10.2.0.0/24 |
+		jq -c '.connections[0].children += [{name: "net2", local_ts: ["10.1.1.0/24"],
+							remote_ts: ["10.2.1.0/24"]}]')" >/dev/null
+	ctl A '{"id":1,"cmd":"initiate","connection":"t","child":"net"}' | jq -e .ok
+	up
+	# Ours: a CREATE_CHILD_SA on the IKE SA that is up, not a second IKE SA.
+	ctl A '{"id":1,"cmd":"initiate","connection":"t","child":"net2"}' | jq -e .ok
+	wait_until 10 ev A '.event == "child-up" and .child == "net2"'
+	wait_until 5 swan_child_installed "$DIR/B" net2
+	[ "$(ike_sa_count)" -eq 1 ]
+	[ "$(swan_sas | grep -c ESTABLISHED)" -eq 1 ]
+	wait_until 5 pinged "$NSA" 10.1.1.1 10.2.1.1
+	wait_until 5 pinged "$NSB" 10.2.1.1 10.1.1.1
+	pinged "$NSA" 10.1.0.1 10.2.0.1
+	# Ours ends: charon keeps the IKE SA and net.
+	ctl A '{"id":1,"cmd":"terminate","connection":"t","child":"net2"}' | jq -e .ok
+	wait_until 10 no_swan_net2
+	swan_child_installed "$DIR/B" net
+	# Charon's: its CREATE_CHILD_SA, which we answer on the same IKE SA.
+	swan_ctl "$DIR/B" --initiate --child net2 --timeout 10 >"$DIR/init.out" 2>&1
+	wait_until 10 net2_ups_are 2
+	charon_log 'CREATE_CHILD_SA'
+	[ "$(ike_sa_count)" -eq 1 ]
+	wait_until 5 pinged "$NSB" 10.2.1.1 10.1.1.1
+	wait_until 5 pinged "$NSA" 10.1.1.1 10.2.1.1
+	! ev A '.event == "ike-down"' || false
+	ip -n "$NSA" addr del 10.1.1.1/24 dev lo
+	ip -n "$NSB" addr del 10.2.1.1/24 dev lo
+}
+
 @test "start_action trap: the first packet brings the tunnel up" {
 	swan
 	ours '{}' '{"start_action": "trap"}'
 	[ "$(sa A '.connections[0].children[0].state')" = trap ]
-	! ev A '.event == "ike-up"'
+	! ev A '.event == "ike-up"' || false
 	# The first echo meets the trap policy (and is lost); the acquire
 	# starts the negotiation, and the echoes after it pass.
 	wait_until 10 pinged "$NSA" 10.1.0.1 10.2.0.1

@@ -65,6 +65,6 @@ setup() {
 	local a b
 	a=$(swan_pid "$DIR/A"); b=$(swan_pid "$DIR/B")
 	swan_stop "$DIR/A"; swan_stop "$DIR/B"
-	! kill -0 "$a" 2>/dev/null
-	! kill -0 "$b" 2>/dev/null
+	! kill -0 "$a" 2>/dev/null || false
+	! kill -0 "$b" 2>/dev/null || false
 }
