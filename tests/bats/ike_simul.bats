@@ -70,6 +70,11 @@ one_pair() {
 	[[ $l == "established installed "* && $l == "$r" ]]
 }
 
+# Neither side lists any connection (or SA of one).
+no_connections() {
+	[[ $(sa L '.connections | length') -eq 0 && $(sa R '.connections | length') -eq 0 ]]
+}
+
 # block / unblock: IKE from the left side is dropped (as if the path were down).
 block() {
 	ip netns exec "$NSL" nft -f - <<-'EOF'
@@ -88,14 +93,24 @@ unblock() { ip netns exec "$NSL" nft delete table inet hold; }
 	# first attempts fail before they are let through.
 	ike_start L "$NSL" --retransmit-tries 5
 	ike_start R "$NSR" --retransmit-tries 5
-	local i dups=0
+	local i lp dups=0
 	for i in $(seq 1 10); do
-		# Each round a new connection name; the last one is removed
-		# on both sides by the same load.
+		# Each round a new connection on a clean slate: the last one is
+		# removed on both sides first. (Renaming it in one load would
+		# let a side that loads first reach a peer still running the old
+		# name, which accepts it there and then, reloading, deletes it:
+		# an honest ike-down, but not what this test is about.)
+		if (( i > 1 )); then
+			REV=$((2 * i - 1)) ike_load L '{"connections": [], "secrets": {}}' >/dev/null &
+			lp=$!
+			REV=$((2 * i - 1)) ike_load R '{"connections": [], "secrets": {}}' >/dev/null
+			wait "$lp"
+			wait_until 10 no_connections
+		fi
 		(( i % 2 )) && block
-		REV=$i ike_load L "$(lconf "c$i" '{}' '{"start_action": "start"}')" >/dev/null &
-		local lp=$!
-		REV=$i ike_load R "$(rconf "c$i" '{}' '{"start_action": "start"}')" >/dev/null
+		REV=$((2 * i)) ike_load L "$(lconf "c$i" '{}' '{"start_action": "start"}')" >/dev/null &
+		lp=$!
+		REV=$((2 * i)) ike_load R "$(rconf "c$i" '{}' '{"start_action": "start"}')" >/dev/null
 		wait "$lp"
 		if (( i % 2 )); then
 			# Both IKE_SA_INIT requests are out (L's held back): they cross.
