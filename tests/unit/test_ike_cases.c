@@ -351,68 +351,6 @@ static void initial_contact(void)
 	pair_free(&pr);
 }
 
-/* 140 peers (more than the first hash tables hold, so every index is
- * rebuilt while SAs are up), each with its own identity, then one of them
- * restarts: INITIAL_CONTACT finds and replaces exactly its old SA. */
-static void many_peers(void)
-{
-	enum { N = 140 };
-	static struct pair pr;
-	static struct ike_child_cfg pa[N], pb;
-	struct ike_conn_cfg c;
-	struct ike_stats st;
-	const char *suite = "chacha20poly1305-prfsha256-x25519";
-	char name[16], id[32], ts[32];
-	struct ike_env env;
-	int replaced = 0, downs = 0;
-
-	pair_init(&pr, NULL, NULL);
-	conn_default(&c, "any", "192.0.2.2", "%any", "b.test", "%any", PSK, suite);
-	child_default(&pb, "net", "10.2.0.0/24", "10.128.0.0/16", "chacha20poly1305");
-	c.n_children = 1;
-	c.children = &pb;
-	ike_conn_add(pr.p[1].e, &c, pr.now);
-	for (int i = 0; i < N; i++) {
-		snprintf(name, sizeof(name), "p%d", i);
-		snprintf(id, sizeof(id), "p%d.test", i);
-		snprintf(ts, sizeof(ts), "10.128.%d.0/24", i);
-		conn_default(&c, name, "192.0.2.1", "192.0.2.2", id, "b.test", PSK, suite);
-		child_default(&pa[i], "net", ts, "10.2.0.0/24", "chacha20poly1305");
-		c.n_children = 1;
-		c.children = &pa[i];
-		ike_conn_add(pr.p[0].e, &c, pr.now);
-		ike_initiate(pr.p[0].e, name, NULL, pr.now);
-		if (i % 20 == 19)
-			pair_run(&pr, pr.now + 2000);	/* a batch at a time: the wire holds 256 */
-	}
-	pair_run(&pr, pr.now + 5000);
-	ike_get_stats(pr.p[1].e, &st);
-	ok(st.ike_sas == N && live_children(&pr.p[1]) == N, "%d peers up at the responder (%u IKE SAs)",
-	   N, st.ike_sas);
-	/* p77 restarts: a new engine with only its own connection. */
-	env = pr.p[0].e->env;
-	ike_engine_free(pr.p[0].e);
-	memset(pr.p[0].inst, 0, sizeof(pr.p[0].inst));
-	pr.p[0].e = ike_engine_new(NULL, &env);
-	pr.p[0].e->env.ctx = pr.p[0].e;
-	conn_default(&c, "p77", "192.0.2.1", "192.0.2.2", "p77.test", "b.test", PSK, suite);
-	c.n_children = 1;
-	c.children = &pa[77];
-	ike_conn_add(pr.p[0].e, &c, pr.now);
-	pr.p[1].n_ev = 0;
-	ike_initiate(pr.p[0].e, "p77", NULL, pr.now);
-	pair_run(&pr, pr.now + 5000);
-	for (int i = 0; i < pr.p[1].n_ev; i++) {
-		replaced += !strcmp(pr.p[1].ev[i], "ike-down any: replaced (INITIAL_CONTACT from peer)");
-		downs += !strncmp(pr.p[1].ev[i], "ike-down", 8);
-	}
-	ike_get_stats(pr.p[1].e, &st);
-	ok(replaced == 1 && downs == 1 && st.ike_sas == N,
-	   "p77's INITIAL_CONTACT replaced its own old SA and no other (%d replaced, %d down, %u IKE SAs)",
-	   replaced, downs, st.ike_sas);
-	pair_free(&pr);
-}
-
 /* The responder takes our second proposal: its answer carries number 2. */
 static void second_proposal(void)
 {
@@ -448,7 +386,6 @@ int main(void)
 	cookie_threshold();
 	status();
 	initial_contact();
-	many_peers();
 	second_proposal();
 	return tap_done();
 }

@@ -667,8 +667,10 @@ static void force_natt(void)
 	pair_free(&pr);
 }
 
-/* Hundreds of IKE SAs between the pair: the SPI table grows several
- * times on both sides and every SA still finds its way. */
+/* Hundreds of IKE SAs between the pair: the SPI table (and with it the
+ * index by peer identity) grows several times on both sides and every SA
+ * still finds its way; then one peer restarts, and its INITIAL_CONTACT
+ * replaces its own old SA and nothing else. */
 static void many(void)
 {
 	static struct pair pr;
@@ -706,6 +708,30 @@ static void many(void)
 	pair_run(&pr, pr.now + 5000);
 	ike_get_stats(pr.p[1].e, &sb);
 	is_int(sb.ike_sas, N - 1, "one of them deleted: the right SA was found by SPI");
+	{
+		struct ike_env env = pr.p[0].e->env;
+		int replaced = 0, downs = 0;
+
+		ike_engine_free(pr.p[0].e);
+		memset(pr.p[0].inst, 0, sizeof(pr.p[0].inst));
+		pr.p[0].e = ike_engine_new(NULL, &env);
+		pr.p[0].e->env.ctx = pr.p[0].e;
+		conn_default(&a, "c77", "192.0.2.1", "192.0.2.2", "load-77@a.test", "b.test", PSK, CHACHA);
+		a.n_children = 1;
+		a.children = &ca;
+		ike_conn_add(pr.p[0].e, &a, pr.now);
+		pr.p[1].n_ev = 0;
+		ike_initiate(pr.p[0].e, "c77", NULL, pr.now);
+		pair_run(&pr, pr.now + 5000);
+		for (int i = 0; i < pr.p[1].n_ev; i++) {
+			replaced += !strcmp(pr.p[1].ev[i], "ike-down any: replaced (INITIAL_CONTACT from peer)");
+			downs += !strncmp(pr.p[1].ev[i], "ike-down", 8);
+		}
+		ike_get_stats(pr.p[1].e, &sb);
+		ok(replaced == 1 && downs == 1 && sb.ike_sas == N - 1,
+		   "c77 restarts: its INITIAL_CONTACT replaced its own old SA, no other (%d replaced, %d down, %u IKE SAs)",
+		   replaced, downs, sb.ike_sas);
+	}
 	pair_free(&pr);
 }
 
