@@ -22,6 +22,7 @@ int iked_init(struct iked *k, struct loop *loop, struct dp *dp, const struct ike
 	k->started = time(NULL);
 	k->cfg = calloc(1, sizeof(*k->cfg));
 	k->next_policy_id = 1;
+	k->ifa_fd = -1;
 	if (!k->cfg || iked_udp_init(k) != 0 || iked_ike_open(k, opts) != 0) {
 		free(k->cfg);
 		k->cfg = NULL;
@@ -237,6 +238,7 @@ void iked_shutdown(struct iked *k)
 	free(k->routes);
 	k->routes = NULL;
 	k->n_routes = 0;
+	iked_addrs_forget(k);
 	iked_udp_unwatch(k);
 	cfg_free(k->cfg);
 	k->cfg = NULL;

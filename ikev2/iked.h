@@ -87,7 +87,16 @@ struct iked {
 	struct iked_ike *ike;		/* the IKE engine and what it installed */
 	struct iked_sendq *sendq;
 	uint64_t udp_no_socket, udp_send_errors;
+	/* The host's addresses (install.c), kept until the kernel reports a
+	 * change on ifa_fd: a child install needs one inside its selectors. */
+	int ifa_fd;			/* -1: not watching, every lookup asks the kernel */
+	bool ifa_valid;
+	struct ip_addr *ifa;
+	unsigned n_ifa;
 };
+
+/* install.c: drop the cached host addresses and stop watching for changes. */
+void iked_addrs_forget(struct iked *k);
 
 /* opts: the IKE engine's (retransmissions, DoS limits); NULL for defaults. */
 int iked_init(struct iked *k, struct loop *loop, struct dp *dp, const struct ike_opts *opts);

@@ -6,8 +6,12 @@
  * selectors (shared between children by reference count). Also the SA
  * counters as list-sas shows them.
  */
+#include <errno.h>
 #include <ifaddrs.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,40 +112,117 @@ static int range_prefixes(uint8_t family, const uint8_t *lo, const uint8_t *hi, 
 	}
 }
 
-/* A local address inside one of the selectors, to be the source of packets
- * routed into the tunnel (otherwise the kernel picks one the peer's
- * selectors refuse). */
-static bool local_addr_in(const struct ts *t, unsigned n, uint8_t family, struct ip_addr *out)
+/*
+ * The host's addresses. Asking the kernel (getifaddrs: a netlink dump of
+ * every link and address) for each CHILD SA cost more than the rest of
+ * installing it, so the list is kept, and a netlink socket subscribed to
+ * address events says when it is stale. The socket is drained at every
+ * lookup, without waiting: the kernel queues an event before the change
+ * it reports returns to whoever made it, so a change made before a lookup
+ * is always seen by it. Without the socket, every lookup asks.
+ */
+void iked_addrs_forget(struct iked *k)
+{
+	if (k->ifa_fd >= 0)
+		close(k->ifa_fd);
+	k->ifa_fd = -1;
+	free(k->ifa);
+	k->ifa = NULL;
+	k->n_ifa = 0;
+	k->ifa_valid = false;
+}
+
+static void addrs_watch(struct iked *k)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	k->ifa_fd = fd;
+}
+
+/* Did the kernel report an address change since the last call? */
+static bool addrs_changed(struct iked *k)
+{
+	char buf[8192];
+	bool changed = false;
+
+	for (;;) {
+		ssize_t n = recv(k->ifa_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0 || (n < 0 && errno == ENOBUFS))
+			changed = true;		/* an event, or events lost */
+		else if (!(n < 0 && errno == EINTR))
+			return changed;		/* EAGAIN: nothing more */
+	}
+}
+
+static int addrs_load(struct iked *k)
 {
 	struct ifaddrs *ifa, *i;
-	bool found = false;
+	unsigned n = 0;
 
+	k->ifa_valid = false;
 	if (getifaddrs(&ifa) < 0)
-		return false;
-	for (i = ifa; i && !found; i = i->ifa_next) {
-		struct ip_addr a;
+		return -1;
+	for (i = ifa; i; i = i->ifa_next)
+		n += i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
+				     i->ifa_addr->sa_family == AF_INET6);
+	free(k->ifa);
+	k->n_ifa = 0;
+	k->ifa = calloc(n ? n : 1, sizeof(*k->ifa));
+	if (!k->ifa) {
+		freeifaddrs(ifa);
+		return -1;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		struct ip_addr *a = &k->ifa[k->n_ifa];
 
 		if (!i->ifa_addr)
 			continue;
-		memset(&a, 0, sizeof(a));
-		if (i->ifa_addr->sa_family == AF_INET && family == IPF_V4) {
-			a.family = IPF_V4;
-			memcpy(a.b, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6 && family == IPF_V6) {
-			a.family = IPF_V6;
-			memcpy(a.b, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a->family = IPF_V4;
+			memcpy(a->b, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			a->family = IPF_V6;
+			memcpy(a->b, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
 		} else {
 			continue;
 		}
-		for (unsigned j = 0; j < n && !found; j++)
-			if (t[j].family == family && memcmp(t[j].lo, a.b, ip_family_len(family)) <= 0 &&
-			    memcmp(a.b, t[j].hi, ip_family_len(family)) <= 0) {
-				*out = a;
-				found = true;
-			}
+		k->n_ifa++;
 	}
 	freeifaddrs(ifa);
-	return found;
+	k->ifa_valid = true;
+	return 0;
+}
+
+/* A local address inside one of the selectors, to be the source of packets
+ * routed into the tunnel (otherwise the kernel picks one the peer's
+ * selectors refuse). */
+static bool local_addr_in(struct iked *k, const struct ts *t, unsigned n, uint8_t family,
+			  struct ip_addr *out)
+{
+	unsigned len = ip_family_len(family);
+
+	if (k->ifa_fd < 0)
+		addrs_watch(k);		/* before the first load: no change is missed */
+	if ((k->ifa_fd < 0 || addrs_changed(k) || !k->ifa_valid) && addrs_load(k) < 0)
+		return false;
+	for (unsigned a = 0; a < k->n_ifa; a++) {
+		if (k->ifa[a].family != family)
+			continue;
+		for (unsigned j = 0; j < n; j++)
+			if (t[j].family == family && memcmp(t[j].lo, k->ifa[a].b, len) <= 0 &&
+			    memcmp(k->ifa[a].b, t[j].hi, len) <= 0) {
+				*out = k->ifa[a];
+				return true;
+			}
+	}
+	return false;
 }
 
 /* ---- one child's policies and routes ---------------------------------------------- */
@@ -210,7 +291,7 @@ int iked_spd_add(struct iked *k, struct iked_spd *s, bool transport, const struc
 			src = *local;
 			have_src = true;
 		} else {
-			have_src = local_addr_in(lts, nl, rts[j].family, &src);
+			have_src = local_addr_in(k, lts, nl, rts[j].family, &src);
 		}
 		for (int x = 0; x < n; x++) {
 			if (have_src)

@@ -132,6 +132,16 @@ sock_pols() {
 	echo "$output"
 	[[ $output == "10.2.0.0/24 dev xa proto 201 src 10.1.0.1 "* ]]
 	[ "$(sa X '.connections[0].children[0].state')" = trap ]
+	# An address added now is seen by the next child (iked keeps the
+	# host's addresses until the kernel reports a change).
+	ip -n "$NSX" addr add 10.3.0.1/24 dev lo
+	ike_load X "$(jq -c --argjson b "$(trap_conf t2 10.3.0.0/24 10.4.0.0/24)" \
+		'.connections += $b.connections' <<<"$(trap_conf t 10.1.0.0/24 10.2.0.0/24)")" >/dev/null
+	run ip -n "$NSX" route show 10.4.0.0/24
+	echo "$output"
+	ip -n "$NSX" addr del 10.3.0.1/24 dev lo
+	[[ $output == "10.4.0.0/24 dev xa proto 201 src 10.3.0.1 "* ]]
+	ike_load X "$(trap_conf t 10.1.0.0/24 10.2.0.0/24)" >/dev/null
 	# IKE's sockets (IPv4 and IPv6 on 500) pass both ways whatever the SPD says.
 	run sock_pols "$NSX"
 	echo "$output"
