@@ -36,6 +36,12 @@ static bool sel_valid(const struct esp_sel *s)
 	return n && memcmp(s->lo, s->hi, n) <= 0 && s->port_lo <= s->port_hi;
 }
 
+/* Both structs open with the one field list ESP_SA_SETTINGS, so the
+ * settings are copied as one block up to the selectors, where they part. */
+#define ESP_SA_SETTINGS_SIZE __builtin_offsetof(struct esp_sa_conf, local_ts)
+_Static_assert(__builtin_offsetof(struct esp_sa_params, local_ts) == ESP_SA_SETTINGS_SIZE,
+	       "esp_sa_params and esp_sa_conf must share the layout of ESP_SA_SETTINGS");
+
 static uint32_t window_of(const struct esp_sa_params *p)
 {
 	return p->replay_window ? p->replay_window : ESP_REPLAY_DEFAULT;
@@ -94,29 +100,7 @@ const char *esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p, void *
 		return "no room for the SA's selectors and replay window";
 
 	memset(sa, 0, sizeof(*sa));
-	/* The settings field by field: the two structs share them, not a layout. */
-	sa->p.spi = p->spi;
-	sa->p.dir = p->dir;
-	sa->p.mode = p->mode;
-	sa->p.alg = p->alg;
-	sa->p.esn = p->esn;
-	sa->p.src = p->src;
-	sa->p.dst = p->dst;
-	sa->p.encap_sport = p->encap_sport;
-	sa->p.encap_dport = p->encap_dport;
-	sa->p.replay_window = p->replay_window;
-	sa->p.soft_bytes = p->soft_bytes;
-	sa->p.hard_bytes = p->hard_bytes;
-	sa->p.soft_packets = p->soft_packets;
-	sa->p.hard_packets = p->hard_packets;
-	sa->p.tfc_pad = p->tfc_pad;
-	memcpy(sa->p.salt, p->salt, sizeof(sa->p.salt));
-	memcpy(sa->p.iv_mask, p->iv_mask, sizeof(sa->p.iv_mask));
-	sa->p.seq_out = p->seq_out;
-	sa->p.seq_in = p->seq_in;
-	sa->p.n_local_ts = p->n_local_ts;
-	sa->p.n_remote_ts = p->n_remote_ts;
-	sa->p.aead = p->aead;
+	memcpy(&sa->p, p, ESP_SA_SETTINGS_SIZE);
 	/* extra: the ring (inbound only), then the local and remote selectors. */
 	if (p->dir == ESP_DIR_IN)
 		ring = extra;
