@@ -36,9 +36,7 @@ setup_file() {
 }
 
 teardown_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	source "$SECGW_ROOT/tests/tools/netns.bash"
-	netns_cleanup
+	netns_file_cleanup
 }
 
 setup() {

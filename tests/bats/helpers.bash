@@ -23,6 +23,15 @@ run_tag() {
 	printf '%s' "$SECGW_RUN_TAG"
 }
 
+# netns_file_cleanup: teardown_file of a file whose setup_file made network
+# namespaces (as root, with tests/tools/netns.bash): remove them and what
+# runs in them.
+netns_file_cleanup() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	source "$SECGW_ROOT/tests/tools/netns.bash"
+	netns_cleanup
+}
+
 # wait_until SECONDS COMMAND... : poll COMMAND every 50 ms until it succeeds;
 # fail (with the command in the message) when SECONDS pass first.
 wait_until() {
